@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "letterbox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "letterbox", targets: ["letterbox"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCmarkGFM",
+            pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
+        ),
+        .systemLibrary(
+            name: "CInotifyTools",
+            providers: [.apt(["libinotifytools0-dev"])]
+        ),
+        .target(name: "CLetterboxShims"),
+        .target(
+            name: "ChatModel",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "InboxStore",
+            dependencies: ["ChatModel", "CLetterboxShims"]
+        ),
+        .target(
+            name: "SiteBuilder",
+            dependencies: [
+                "ChatModel",
+                "InboxStore",
+                "CCmarkGFM",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReferenceRuntime",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "InboxDaemon",
+            dependencies: [
+                "ChatModel",
+                "InboxStore",
+                "SiteBuilder",
+                "CInotifyTools",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "letterbox",
+            dependencies: [
+                "ChatModel",
+                "InboxStore",
+                "SiteBuilder",
+                "InboxDaemon",
+                "ReferenceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ChatModelTests",
+            dependencies: ["ChatModel", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "InboxStoreTests", dependencies: ["InboxStore", "ChatModel"]),
+        .testTarget(name: "LetterboxCLITests", dependencies: ["letterbox"]),
+    ]
+)
+
+// One list of settings for every target we write (as swift-log does).
+for target in package.targets where target.type != .system && target.name != "CLetterboxShims" {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+        ]
+}

@@ -1,0 +1,187 @@
+public import ChatModel
+
+/// What `letterbox status` prints: delivery and run states from the journals, as text or JSON.
+public struct StatusReport: Encodable, Sendable {
+    public var inbox: String
+    public var runtime: Runtime
+    public var daemon: Daemon
+    public var threads: [Thread]
+    public var problems: [String]
+
+    public struct Runtime: Encodable, Sendable {
+        public var state: String
+        public var since: String?
+        public var reason: String?
+    }
+
+    public struct Daemon: Encodable, Sendable {
+        public var lastStarted: String?
+        public var lastStopped: String?
+        enum CodingKeys: String, CodingKey { case lastStarted = "last_started", lastStopped = "last_stopped" }
+    }
+
+    public struct Thread: Encodable, Sendable {
+        public var id: String
+        public var title: String
+        public var agent: String?
+        public var messages: [Message]
+        public var pendingApprovals: [Approval]
+        public var rejected: [Rejected]
+        public var journalError: String?
+        enum CodingKeys: String, CodingKey {
+            case id, title, agent, messages, rejected
+            case pendingApprovals = "pending_approvals", journalError = "journal_error"
+        }
+    }
+
+    public struct Message: Encodable, Sendable {
+        public var id: String
+        public var file: String
+        public var state: String
+        public var reason: String?
+        public var notBefore: String?
+        public var attempts: Int
+        public var seenByDaemon: Bool
+        public var editedAfterSend: Bool
+        public var fileMissing: Bool
+        public var runs: [Run]
+        enum CodingKeys: String, CodingKey {
+            case id, file, state, reason, attempts, runs
+            case notBefore = "not_before", seenByDaemon = "seen_by_daemon", editedAfterSend = "edited_after_send"
+            case fileMissing = "file_missing"
+        }
+    }
+
+    public struct Run: Encodable, Sendable {
+        public var id: String
+        public var file: String
+        public var status: String
+        public var reason: String?
+    }
+
+    public struct Approval: Encodable, Sendable {
+        public var id: String
+        public var file: String
+        public var tool: String?
+    }
+
+    public struct Rejected: Encodable, Sendable {
+        public var file: String
+        public var reason: String
+    }
+
+    /// Builds the report from a snapshot.
+    public init(_ snapshot: InboxSnapshot, workspace: Workspace) {
+        inbox = workspace.inbox
+        switch snapshot.inbox.runtime {
+        case .unknown: runtime = Runtime(state: "unknown")
+        case .reachable: runtime = Runtime(state: "reachable")
+        case let .degraded(since, reason):
+            runtime = Runtime(state: "degraded", since: since.description, reason: reason)
+        case let .authFailing(since, reason):
+            runtime = Runtime(state: "auth_failing", since: since.description, reason: reason)
+        }
+        daemon = Daemon(
+            lastStarted: snapshot.inbox.startedAt?.description, lastStopped: snapshot.inbox.stoppedAt?.description)
+        threads = snapshot.threads.map { thread in
+            let state = thread.state
+            return Thread(
+                id: thread.id, title: thread.title, agent: thread.meta.agent,
+                messages: state.messages.map { message in
+                    var reason: String?
+                    var notBefore: String?
+                    switch message.delivery {
+                    case let .failed(why): reason = why
+                    case let .retrying(_, at, why): reason = why; notBefore = at.description
+                    default: break
+                    }
+                    return Message(
+                        id: message.id, file: message.file, state: message.delivery.name, reason: reason,
+                        notBefore: notBefore,
+                        attempts: message.attempts.count, seenByDaemon: !message.notYetSeen,
+                        editedAfterSend: !message.edits.isEmpty,
+                        fileMissing: message.fileMissing,
+                        runs: state.runs(of: message).map {
+                            Run(id: $0.id, file: $0.file, status: $0.status.rawValue, reason: $0.reason)
+                        })
+                },
+                pendingApprovals: state.pendingApprovals.map { Approval(id: $0.id, file: $0.file, tool: $0.tool) },
+                rejected: state.rejected.values.sorted { $0.file < $1.file }.map {
+                    Rejected(file: $0.file, reason: $0.reason)
+                },
+                journalError: thread.journalError?.description)
+        }
+        problems =
+            snapshot.rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
+            + (snapshot.inboxJournalError.map { [$0.description] } ?? [])
+            + snapshot.threads.compactMap { $0.metaError?.description }
+    }
+
+    /// The report as lines of text for a terminal.
+    public func text(style: TextStyle) -> String {
+        var lines: [String] = []
+        var runtimeLine = "runtime: \(runtime.state)"
+        if let since = runtime.since { runtimeLine += " since \(since)" }
+        if let reason = runtime.reason { runtimeLine += " (\(reason))" }
+        lines.append(runtimeLine)
+        for thread in threads {
+            lines.append("")
+            lines.append(
+                style.bold(thread.id) + (thread.title != thread.id ? "  \(thread.title)" : "")
+                    + (thread.agent.map { "  agent: \($0)" } ?? ""))
+            if thread.messages.isEmpty { lines.append("  (no messages)") }
+            let width = min(40, thread.messages.map(\.id.count).max() ?? 0)
+            for message in thread.messages {
+                var line =
+                    "  " + message.id.padding(width) + "  "
+                    + style.state(message.state).padding(style.isPlain ? 8 : 8 + style.stateOverhead)
+                if !message.seenByDaemon { line += "  not yet seen by the daemon" }
+                if let reason = message.reason { line += "  \(reason)" }
+                if let notBefore = message.notBefore { line += " (next attempt \(notBefore))" }
+                if let run = message.runs.last {
+                    line += "  reply \(run.file): \(run.status)" + (run.reason.map { " (\($0))" } ?? "")
+                }
+                if message.editedAfterSend { line += "  [edited after send]" }
+                if message.fileMissing { line += "  [file deleted]" }
+                lines.append(line)
+            }
+            for approval in thread.pendingApprovals {
+                lines.append(
+                    "  awaiting approval: \(approval.file) — tick a box, or run `letterbox approve \(thread.id) \(approval.id)`"
+                )
+            }
+            for rejected in thread.rejected { lines.append("  not sent: \(rejected.file): \(rejected.reason)") }
+            if let error = thread.journalError { lines.append("  journal problem: \(error)") }
+        }
+        for problem in problems { lines.append("problem: \(problem)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Terminal styling that honours `NO_COLOR` (https://no-color.org).
+public struct TextStyle: Sendable {
+    public var isPlain: Bool
+    public init(plain: Bool) { isPlain = plain }
+
+    var stateOverhead: Int { 9 }
+
+    func bold(_ text: String) -> String { isPlain ? text : "\u{1B}[1m\(text)\u{1B}[0m" }
+
+    func state(_ name: String) -> String {
+        guard !isPlain else { return name }
+        let color: String
+        switch name {
+        case "failed": color = "31"
+        case "retrying", "sending": color = "33"
+        case "replied", "sent": color = "32"
+        default: color = "36"
+        }
+        return "\u{1B}[\(color)m\(name)\u{1B}[0m"
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,102 @@
+import ChatModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes whole files so that a reader never sees a torn one (docs/format.md §6).
+///
+/// Every write goes to a temp file in the target's folder (named `.lb-tmp-…`, which readers and the
+/// watcher skip and the daemon sweeps at start), then is renamed over or beside the target. A durable
+/// write also fsyncs the file before the rename and the folder after it: Foundation's atomic write
+/// skips the folder fsync, so a new name could vanish after a power loss (field notes).
+public enum DurableWriter {
+    /// How a write treats an existing file at the target path.
+    public enum Mode: Sendable {
+        /// Fail with `EEXIST` if the target exists: for files that must never replace anything.
+        case createNew
+        /// Replace the target: only for files this process created.
+        case replace
+    }
+
+    /// Writes `bytes` to `path` durably: temp, write, fsync, rename, fsync(folder).
+    public static func write(_ bytes: some Collection<UInt8>, to path: String, mode: Mode) throws(StoreError) {
+        try write(bytes, to: path, mode: mode, durable: true)
+    }
+
+    /// Writes `bytes` to `path` atomically but without fsync: for progress snapshots that the journal
+    /// does not depend on (a streaming reply is rewritten every 250 ms; its final version is durable).
+    public static func writeQuickly(_ bytes: some Collection<UInt8>, to path: String) throws(StoreError) {
+        try write(bytes, to: path, mode: .replace, durable: false)
+    }
+
+    /// Writes a new file at the first free name from `candidates`; returns the path used.
+    public static func writeNew(_ bytes: some Collection<UInt8>, candidates: some Sequence<String>) throws(StoreError)
+        -> String
+    {
+        for path in candidates {
+            do {
+                try write(bytes, to: path, mode: .createNew)
+                return path
+            } catch  where error.errno == EEXIST {
+                continue
+            }
+        }
+        throw StoreError(.notAllowed, "no free file name")
+    }
+
+    private static func write(_ bytes: some Collection<UInt8>, to path: String, mode: Mode, durable: Bool)
+        throws(StoreError)
+    {
+        let (folder, name) = split(path)
+        let temp = "\(folder)/\(FileClassifier.tempPrefix)\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw .system("open", path: temp) }
+        var closed = false
+        var renamed = false
+        defer {
+            if !closed { close(fd) }
+            if !renamed { unlink(temp) }
+        }
+        try writeAll(fd, Array(bytes), path: temp)
+        if durable { guard fsync(fd) == 0 else { throw .system("fsync", path: temp) } }
+        closed = true
+        guard close(fd) == 0 else { throw .system("close", path: temp) }
+        switch mode {
+        case .createNew: try FileSystem.renameNoReplace(temp, path)
+        case .replace: try FileSystem.rename(temp, path)
+        }
+        renamed = true
+        if durable { try FileSystem.syncDirectory(folder) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StoreError) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .system("write", path: path)
+            }
+            offset += count
+        }
+    }
+
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
+    /// Removes the daemon's orphan temp files (`.lb-tmp-*`) in `folder`; returns how many.
+    @discardableResult
+    public static func sweepTempFiles(in folder: String) throws(StoreError) -> Int {
+        var removed = 0
+        for entry in try FileSystem.list(folder)
+        where entry.type == .file && entry.name.hasPrefix(FileClassifier.tempPrefix) {
+            try FileSystem.removeFile(folder + "/" + entry.name)
+            removed += 1
+        }
+        return removed
+    }
+}

@@ -1,0 +1,169 @@
+internal import CLetterboxShims
+public import ChatModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One entry of a directory, as `lstat` sees it (symlinks are not followed).
+public struct DirectoryEntry: Sendable, Hashable {
+    public var name: String
+    public var type: EntryType
+    public var size: Int
+    /// Modification time in milliseconds since 1970.
+    public var mtime: Timestamp
+    public var inode: UInt64
+}
+
+/// The few filesystem operations Letterbox needs, done carefully: no symlinks followed, sizes capped,
+/// every write durable or explicitly not, every return value checked (docs/architecture.md).
+public enum FileSystem {
+    /// Reads a regular file of at most `maxBytes` bytes, refusing symlinks and anything else.
+    public static func readFile(_ path: String, maxBytes: Int) throws(StoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ELOOP {
+                throw StoreError(.notAllowed, "is a symbolic link; symbolic links are not followed", path: path)
+            }
+            throw .system("open", path: path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .system("fstat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw StoreError(.notAllowed, "is not a regular file", path: path)
+        }
+        guard Int(info.st_size) <= maxBytes else {
+            throw StoreError(.notAllowed, "is \(info.st_size) bytes, over the limit of \(maxBytes)", path: path)
+        }
+        // One byte past the cap is enough to tell that a growing file went over it.
+        let cap = maxBytes == Int.max ? Int.max : maxBytes + 1
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while true {
+            if filled == bytes.count {
+                // The file may have grown since fstat: read what is there, up to the cap.
+                guard bytes.count < cap else { break }
+                bytes.append(contentsOf: repeatElement(0, count: min(max(4096, bytes.count), cap - bytes.count)))
+            }
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .system("read", path: path)
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeSubrange(filled...)
+        guard bytes.count <= maxBytes else {
+            throw StoreError(.notAllowed, "is over the limit of \(maxBytes) bytes", path: path)
+        }
+        return bytes
+    }
+
+    /// `lstat`s `path`; nil when it does not exist.
+    public static func entry(at path: String) throws(StoreError) -> DirectoryEntry? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw .system("lstat", path: path)
+        }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return DirectoryEntry(info: info, name: name)
+    }
+
+    /// The entries of a directory (without `.` and `..`), sorted by name, each `lstat`ed.
+    public static func list(_ path: String) throws(StoreError) -> [DirectoryEntry] {
+        guard let dir = opendir(path) else { throw .system("opendir", path: path) }
+        defer { closedir(dir) }
+        let dirFD = dirfd(dir)
+        var entries: [DirectoryEntry] = []
+        while let raw = readdir(dir) {
+            let name = withUnsafePointer(to: raw.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if errno == ENOENT { continue }  // removed while listing
+                throw .system("fstatat", path: path + "/" + name)
+            }
+            entries.append(DirectoryEntry(info: info, name: name))
+        }
+        return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// Creates a directory and its parents (mode 0755); fine if it exists.
+    public static func createDirectory(_ path: String) throws(StoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw .system("mkdir", path: current) }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw StoreError(.notAllowed, "exists and is not a folder", path: path)
+        }
+    }
+
+    /// Whether a path exists (without following a final symlink).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// fsyncs a directory so that names created or renamed in it survive a power loss.
+    public static func syncDirectory(_ path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("open", path: path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .system("fsync", path: path) }
+    }
+
+    /// Removes a file the caller owns (a temp file, a page of the site).
+    public static func removeFile(_ path: String) throws(StoreError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path: path) }
+    }
+
+    /// Removes a directory tree the caller owns (a staged site). Symlinks are removed, not followed.
+    public static func removeTree(_ path: String) throws(StoreError) {
+        guard let entry = try entry(at: path) else { return }
+        if entry.type == .directory {
+            for child in try list(path) { try removeTree(path + "/" + child.name) }
+            guard rmdir(path) == 0 else { throw .system("rmdir", path: path) }
+        } else {
+            try removeFile(path)
+        }
+    }
+
+    /// Renames `from` to `to`, failing with `EEXIST` if `to` exists (never replaces anything).
+    public static func renameNoReplace(_ from: String, _ to: String) throws(StoreError) {
+        guard lb_rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0 else { throw .system("renameat2", path: to) }
+    }
+
+    /// Renames `from` to `to`, replacing `to` if it exists (for files the caller owns).
+    public static func rename(_ from: String, _ to: String) throws(StoreError) {
+        guard Glibc.rename(from, to) == 0 else { throw .system("rename", path: to) }
+    }
+
+    /// Swaps two paths atomically (both must exist).
+    public static func exchange(_ a: String, _ b: String) throws(StoreError) {
+        guard lb_rename_exchange(AT_FDCWD, a, AT_FDCWD, b) == 0 else { throw .system("renameat2", path: b) }
+    }
+}
+
+extension DirectoryEntry {
+    init(info: stat, name: String) {
+        let type: EntryType
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: type = .file
+        case S_IFDIR: type = .directory
+        case S_IFLNK: type = .symlink
+        default: type = .other
+        }
+        let millis = Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+        self.init(
+            name: name, type: type, size: Int(info.st_size), mtime: Timestamp(milliseconds: millis),
+            inode: UInt64(info.st_ino))
+    }
+}

@@ -1,0 +1,137 @@
+public import ChatModel
+
+/// A thread as read from disk: metadata, journal, fold and files.
+public struct ThreadSnapshot: Sendable {
+    public var id: String
+    /// `thread.md`, when present and valid.
+    public var meta: ThreadMeta
+    /// Why `thread.md` could not be used.
+    public var metaError: FormatError?
+    /// The journal's lines (up to the first bad one).
+    public var entries: [JournalEntry]
+    /// The fold of `entries` merged with the files on disk.
+    public var state: ThreadState
+    /// A journal problem: a bad line, a torn tail, or a line the fold refuses.
+    public var journalError: FormatError?
+    /// The classified files of the folder (top level, plus `controls/` entries).
+    public var files: [DiskFile]
+
+    /// The title shown for the thread.
+    public var title: String { meta.title ?? id }
+}
+
+/// Everything the inbox holds, read without changing anything (for `status`, `audit` and `build`).
+public struct InboxSnapshot: Sendable {
+    public var threads: [ThreadSnapshot]
+    public var inboxEntries: [JournalEntry]
+    public var inbox: InboxState
+    public var inboxJournalError: FormatError?
+    /// Top-level entries that are not threads, with the reason (from the scan, not the journal).
+    public var rejectedRoot: [(name: String, reason: String)]
+}
+
+/// Reads an inbox: pure folds over what `FileSystem` returns. Never writes.
+public enum InboxReader {
+    /// Reads every thread of `workspace`'s inbox, sorted by id.
+    public static func read(_ workspace: Workspace, only thread: String? = nil) throws(StoreError) -> InboxSnapshot {
+        guard let root = try FileSystem.entry(at: workspace.inbox), root.type == .directory else {
+            throw StoreError(.notFound, "the inbox folder does not exist; run `letterbox init`", path: workspace.inbox)
+        }
+        var threads: [ThreadSnapshot] = []
+        var rejectedRoot: [(String, String)] = []
+        for entry in try FileSystem.list(workspace.inbox) {
+            switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
+            case let .thread(id):
+                if let thread, thread != id { continue }
+                threads.append(try readThread(id, in: workspace))
+            case let .rejected(reason):
+                rejectedRoot.append((entry.name, reason))
+            case .journal, .ignored:
+                break
+            }
+        }
+        let (entries, inboxError) = readJournal(workspace.inboxJournalPath)
+        var inbox = InboxState()
+        var foldError = inboxError
+        do {
+            inbox = try InboxState.fold(entries)
+        } catch {
+            foldError = foldError ?? error.located(in: workspace.relative(workspace.inboxJournalPath))
+        }
+        return InboxSnapshot(
+            threads: threads, inboxEntries: entries, inbox: inbox, inboxJournalError: foldError,
+            rejectedRoot: rejectedRoot)
+    }
+
+    /// Reads one thread folder.
+    public static func readThread(_ id: String, in workspace: Workspace) throws(StoreError) -> ThreadSnapshot {
+        let folder = workspace.threadFolder(id)
+        let files = try listThreadFiles(folder)
+        var meta = ThreadMeta()
+        var metaError: FormatError?
+        if files.contains(where: { $0.kind == .threadMeta }) {
+            do {
+                meta = try ThreadMeta.parse(
+                    bytes: try FileSystem.readFile(folder + "/" + FileClassifier.threadMetaName, maxBytes: 64 * 1024))
+            } catch let error as FormatError {
+                metaError = error.located(in: workspace.relative(folder + "/" + FileClassifier.threadMetaName))
+            } catch {
+                metaError = FormatError(
+                    .unsupported, "\(error)", path: workspace.relative(folder + "/" + FileClassifier.threadMetaName))
+            }
+        }
+        let journalPath = folder + "/" + FileClassifier.journalName
+        let (entries, readError) = readJournal(journalPath)
+        var state = ThreadState(id: id)
+        var journalError = readError.map { $0.located(in: workspace.relative(journalPath)) }
+        do {
+            state = try ThreadState.fold(entries, thread: id)
+        } catch {
+            journalError = journalError ?? error.located(in: workspace.relative(journalPath))
+        }
+        return ThreadSnapshot(
+            id: id, meta: meta, metaError: metaError, entries: entries, state: state.merging(disk: files),
+            journalError: journalError, files: files)
+    }
+
+    /// The classified files of a thread folder: top level and `controls/`.
+    public static func listThreadFiles(_ folder: String) throws(StoreError) -> [DiskFile] {
+        var files: [DiskFile] = []
+        for entry in try FileSystem.list(folder) {
+            let kind = FileClassifier.classify([entry.name], type: entry.type)
+            files.append(DiskFile(name: entry.name, kind: kind, mtime: entry.mtime, size: entry.size))
+            if entry.name == FileClassifier.controlsFolder && entry.type == .directory {
+                for control in try FileSystem.list(folder + "/" + entry.name) {
+                    let name = FileClassifier.controlsFolder + "/" + control.name
+                    let kind = FileClassifier.classify(
+                        [FileClassifier.controlsFolder, control.name], type: control.type)
+                    files.append(DiskFile(name: name, kind: kind, mtime: control.mtime, size: control.size))
+                }
+            }
+        }
+        return files
+    }
+
+    /// Reads a journal file: its decodable entries and the first problem (a bad or torn line).
+    public static func readJournal(_ path: String) -> ([JournalEntry], FormatError?) {
+        let bytes: [UInt8]
+        do {
+            guard try FileSystem.entry(at: path) != nil else { return ([], nil) }
+            bytes = try FileSystem.readFile(path, maxBytes: Int.max)
+        } catch {
+            return ([], FormatError(.journal, "cannot read: \(error.message)", path: path))
+        }
+        let text = JournalText.read(bytes)
+        if let error = text.firstError { return (text.entries, error) }
+        if let torn = text.tornTail {
+            return (
+                text.entries,
+                FormatError(
+                    .journal,
+                    "the last line is incomplete (\(torn.bytes.count) bytes, a torn write); the daemon repairs it when it starts",
+                    line: text.entries.count + 1)
+            )
+        }
+        return (text.entries, nil)
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+
+@testable import ChatModel
+
+@Suite("letterbox.yaml (docs/format.md §9)")
+struct ConfigTests {
+    @Test("§9: an empty file is the default configuration")
+    func empty() throws {
+        #expect(try WorkspaceConfig.parse("") == WorkspaceConfig())
+    }
+
+    @Test("§9: the file `letterbox init` writes parses")
+    func initial() throws {
+        let config = try WorkspaceConfig.parse(WorkspaceConfig.initialText)
+        #expect(config.runtimes.first?.kind == .controlPlane)
+        #expect(config.delivery.settleMilliseconds == 150)
+        #expect(config.defaultAgent == "assistant")
+    }
+
+    @Test("§9: runtimes and agents")
+    func runtimesAndAgents() throws {
+        let config = try WorkspaceConfig.parse(
+            """
+            runtimes:
+              - name: local
+                kind: openai
+                url: http://127.0.0.1:11434
+              - name: agents
+                kind: ag-ui
+                url: http://127.0.0.1:9000/
+                dialect: umbraco
+            agents:
+              - id: llama
+                runtime: local
+                model: llama3.2
+                system_prompt: Be brief.
+              - id: helper
+                runtime: agents
+                scopes: [chat, copilot]
+            git:
+              commit: true
+            """)
+        #expect(config.runtimes.map(\.kind) == [.openAI, .agUI])
+        #expect(config.runtimes[1].dialect == .umbraco)
+        #expect(config.agents.map(\.id) == ["llama", "helper"])
+        #expect(config.agents[0].model == "llama3.2")
+        #expect(config.agents[1].scopes == ["chat", "copilot"])
+        #expect(config.git.commit)
+    }
+
+    @Test(
+        "§9: mistakes name the line",
+        arguments: [
+            ("delivery:\n  settle: 10\n", 2, "unknown key 'settle'"),
+            ("runtime:\n  kind: grpc\n", 2, "unknown runtime kind"),
+            ("runtime:\n  url: ftp://x\n", 2, "http://"),
+            ("delivery:\n  settle_ms: soon\n", 2, "whole number"),
+            ("version: 2\n", 1, "version 2"),
+            ("agents:\n  - name: x\n", 2, "needs an id"),
+            ("a: &x 1\nb: *x\n", 1, "anchors"),
+        ] as [(String, Int, String)])
+    func errors(text: String, line: Int, fragment: String) {
+        do {
+            _ = try WorkspaceConfig.parse(text)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.description.contains(fragment), "\(error)")
+        }
+    }
+}
