@@ -5,7 +5,8 @@ let package = Package(
     name: "letterbox",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "letterbox", targets: ["letterbox"])
+        .executable(name: "letterbox", targets: ["letterbox"]),
+        .executable(name: "letterbox-bench", targets: ["LetterboxBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +57,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -83,12 +85,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "LetterboxBench",
+            dependencies: [
+                "ChatModel", "InboxStore", "SiteBuilder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ChatModelTests",
             dependencies: ["ChatModel", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "InboxStoreTests", dependencies: ["InboxStore", "ChatModel"]),
+        .testTarget(
+            name: "SiteBuilderTests",
+            dependencies: ["SiteBuilder", "InboxStore", "ChatModel", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Snapshots"]
+        ),
         .testTarget(name: "LetterboxCLITests", dependencies: ["letterbox"]),
+        .testTarget(
+            name: "ReferenceRuntimeTests",
+            dependencies: [
+                "ReferenceRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
     ]
 )
 

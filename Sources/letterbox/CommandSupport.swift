@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatModel
 import Foundation
 import InboxStore
+import Logging
 
 /// sysexits(3) codes, so scripts can tell a usage error from bad data from a missing file.
 enum Exit {
@@ -67,5 +68,23 @@ enum Terminal {
         let text = Timestamp(milliseconds: Int64(date.timeIntervalSince1970 * 1000)).description
         let digits = text.filter(\.isNumber)
         return String(digits.prefix(8)) + "-" + String(digits.dropFirst(8).prefix(6))
+    }
+}
+
+/// Logging for commands: swift-log to stderr, level from `LETTERBOX_LOG_LEVEL` (default info).
+enum Logging {
+    private static let bootstrap: Void = LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        let level = ProcessInfo.processInfo.environment["LETTERBOX_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        handler.logLevel = level ?? .info
+        return handler
+    }
+
+    /// A logger after bootstrapping the logging system once for this process.
+    static func bootstrapped(label: String, quiet: Bool = false) -> Logger {
+        _ = bootstrap
+        var logger = Logger(label: label)
+        if quiet { logger.logLevel = .error }
+        return logger
     }
 }

@@ -13,6 +13,8 @@ struct Letterbox: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, AuditCommand.self,
+            BuildCommand.self,
+            RuntimeCommand.self,
         ]
     )
 }

@@ -14,6 +14,12 @@ public enum AuditLog {
         /// Nil when intact; else the first broken line and why.
         public var problem: FormatError?
         public var isIntact: Bool { problem == nil }
+
+        public init(journal: String, lines: Int, problem: FormatError?) {
+            self.journal = journal
+            self.lines = lines
+            self.problem = problem
+        }
     }
 
     /// Merges journals newest first: by time, then journal name, then seq (so the order is total and

@@ -13,6 +13,8 @@ public struct InboxState: Sendable, Hashable {
     }
 
     public var runtime: RuntimeHealth = .unknown
+    /// The agents the runtimes offered when last listed (JSON array), if any daemon listed them.
+    public var agents: String?
     /// When `letterbox init` created the inbox.
     public var createdAt: Timestamp?
     /// When the last daemon started, and with what (JSON detail).
@@ -58,6 +60,8 @@ public struct InboxState: Sendable, Hashable {
         switch entry.event {
         case .inboxCreated:
             createdAt = ts
+        case let .agentsListed(detail):
+            agents = detail
         case let .daemonStarted(detail):
             startedAt = ts
             startDetail = detail

@@ -4,12 +4,15 @@ public struct DiskFile: Sendable, Hashable {
     public var kind: FileKind
     public var mtime: Timestamp
     public var size: Int
+    /// A change stamp from the filesystem (inode, size and nanosecond mtime), for change detection only.
+    public var stamp: String
 
-    public init(name: String, kind: FileKind, mtime: Timestamp, size: Int) {
+    public init(name: String, kind: FileKind, mtime: Timestamp, size: Int, stamp: String = "") {
         self.name = name
         self.kind = kind
         self.mtime = mtime
         self.size = size
+        self.stamp = stamp
     }
 }
 

@@ -225,7 +225,8 @@ extension ThreadState {
         case .journalRepaired:
             break
 
-        case .inboxCreated, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered, .runtimeDegraded,
+        case .inboxCreated, .agentsListed, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered,
+            .runtimeDegraded,
             .runtimeRecovered:
             throw fail("it belongs in the inbox journal, not a thread journal")
         }

@@ -43,7 +43,7 @@ extension JournalEvent {
         case let .toolCall(_, toolCall, tool, file, status):
             put("tool_call", toolCall); put("tool", tool); put("file", file); put("status", status)
         case let .state(_, detail), let .custom(_, detail), let .daemonStarted(detail), let .config(detail),
-            let .inboxCreated(detail):
+            let .inboxCreated(detail), let .agentsListed(detail):
             put("detail", detail)
         case let .approvalRequested(_, run, file, toolCall, tool):
             put("run", run); put("file", file); put("tool_call", toolCall); put("tool", tool)
@@ -149,6 +149,8 @@ extension JournalEvent {
             self = .control(
                 file: try f.string("target"), outcome: outcome, reason: f.optionalString("reason"),
                 detail: f.optionalString("detail"))
+        case "agents_listed":
+            self = .agentsListed(detail: try f.string("detail"))
         case "inbox_created":
             self = .inboxCreated(detail: try f.string("detail"))
         case "daemon_started":

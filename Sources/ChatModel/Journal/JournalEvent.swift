@@ -54,6 +54,8 @@ public enum JournalEvent: Sendable, Hashable {
 
     // Daemon (inbox journal)
     case inboxCreated(detail: String)
+    /// The agents the runtimes offer (JSON array of `{id, name, scopes, runtime}`), journaled when they change.
+    case agentsListed(detail: String)
     case daemonStarted(detail: String)
     case daemonStopped(reason: String?)
     case config(detail: String)
@@ -78,7 +80,7 @@ public enum JournalEvent: Sendable, Hashable {
         "reply_errored", "tool_call", "state", "custom", "approval_requested", "approval_answered",
         "approval_answer_invalid", "approval_edited_after_answer", "approval_sent", "regenerate_requested",
         "abort_requested", "control", "daemon_started", "daemon_stopped", "config", "auth_failed", "auth_recovered",
-        "runtime_degraded", "runtime_recovered", "journal_repaired", "inbox_created",
+        "runtime_degraded", "runtime_recovered", "journal_repaired", "inbox_created", "agents_listed",
     ]
 
     var kindIndex: Int {
@@ -118,6 +120,7 @@ public enum JournalEvent: Sendable, Hashable {
         case .runtimeRecovered: 32
         case .journalRepaired: 33
         case .inboxCreated: 34
+        case .agentsListed: 35
         }
     }
 
@@ -140,8 +143,8 @@ public enum JournalEvent: Sendable, Hashable {
             let .approvalSent(approval, _):
             approval
         case .journalRepaired: FileClassifier.journalName
-        case .inboxCreated, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered, .runtimeDegraded,
-            .runtimeRecovered:
+        case .inboxCreated, .agentsListed, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered,
+            .runtimeDegraded, .runtimeRecovered:
             nil
         }
     }

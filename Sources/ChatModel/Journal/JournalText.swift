@@ -47,8 +47,14 @@ public struct JournalText: Sendable {
     /// Checks the chain of entries read from one file: seq 1, 2, 3, ..., each `prev` the previous
     /// `hash`, each `hash` correct. Returns the first broken line's error (1-based line), or nil.
     public static func verifyChain(_ entries: [JournalEntry]) -> FormatError? {
-        var prev = JournalCodec.genesis
-        for (index, entry) in entries.enumerated() {
+        verifyChain(entries[...], after: JournalCodec.genesis)
+    }
+
+    /// Checks `entries`, the lines of a file from line `entries.startIndex + 1` on, given the hash of
+    /// the line before them (for verifying only what was appended since the last check).
+    public static func verifyChain(_ entries: ArraySlice<JournalEntry>, after previousHash: String) -> FormatError? {
+        var prev = previousHash
+        for (index, entry) in zip(entries.indices, entries) {
             let line = index + 1
             guard entry.seq == line else {
                 return FormatError(

@@ -13,6 +13,8 @@ public struct DirectoryEntry: Sendable, Hashable {
     /// Modification time in milliseconds since 1970.
     public var mtime: Timestamp
     public var inode: UInt64
+    /// Modification time in nanoseconds since 1970 (for change detection; `mtime` is milliseconds).
+    public var mtimeNanoseconds: Int64
 }
 
 /// The few filesystem operations Letterbox needs, done carefully: no symlinks followed, sizes capped,
@@ -153,6 +155,9 @@ public enum FileSystem {
 }
 
 extension DirectoryEntry {
+    /// Inode, size and nanosecond mtime: changes whenever the file is replaced or written.
+    public var stamp: String { "\(inode):\(size):\(mtimeNanoseconds)" }
+
     init(info: stat, name: String) {
         let type: EntryType
         switch info.st_mode & S_IFMT {
@@ -161,9 +166,9 @@ extension DirectoryEntry {
         case S_IFLNK: type = .symlink
         default: type = .other
         }
-        let millis = Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+        let nanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         self.init(
-            name: name, type: type, size: Int(info.st_size), mtime: Timestamp(milliseconds: millis),
-            inode: UInt64(info.st_ino))
+            name: name, type: type, size: Int(info.st_size), mtime: Timestamp(milliseconds: nanos / 1_000_000),
+            inode: UInt64(info.st_ino), mtimeNanoseconds: nanos)
     }
 }

@@ -65,8 +65,14 @@ public enum InboxReader {
 
     /// Reads one thread folder.
     public static func readThread(_ id: String, in workspace: Workspace) throws(StoreError) -> ThreadSnapshot {
+        try readThread(id, in: workspace, files: try listThreadFiles(workspace.threadFolder(id)))
+    }
+
+    /// Reads one thread folder whose listing is already known.
+    public static func readThread(_ id: String, in workspace: Workspace, files: [DiskFile]) throws(StoreError)
+        -> ThreadSnapshot
+    {
         let folder = workspace.threadFolder(id)
-        let files = try listThreadFiles(folder)
         var meta = ThreadMeta()
         var metaError: FormatError?
         if files.contains(where: { $0.kind == .threadMeta }) {
@@ -99,13 +105,16 @@ public enum InboxReader {
         var files: [DiskFile] = []
         for entry in try FileSystem.list(folder) {
             let kind = FileClassifier.classify([entry.name], type: entry.type)
-            files.append(DiskFile(name: entry.name, kind: kind, mtime: entry.mtime, size: entry.size))
+            files.append(
+                DiskFile(name: entry.name, kind: kind, mtime: entry.mtime, size: entry.size, stamp: entry.stamp))
             if entry.name == FileClassifier.controlsFolder && entry.type == .directory {
                 for control in try FileSystem.list(folder + "/" + entry.name) {
                     let name = FileClassifier.controlsFolder + "/" + control.name
                     let kind = FileClassifier.classify(
                         [FileClassifier.controlsFolder, control.name], type: control.type)
-                    files.append(DiskFile(name: name, kind: kind, mtime: control.mtime, size: control.size))
+                    files.append(
+                        DiskFile(name: name, kind: kind, mtime: control.mtime, size: control.size, stamp: control.stamp)
+                    )
                 }
             }
         }

@@ -1,0 +1,161 @@
+import ArgumentParser
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+import SiteBuilder
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `letterbox-bench`: the benchmarks behind docs/benchmarks.md (`make bench`). Not tests: they
+/// report figures against targets and never fail a build.
+@main
+struct LetterboxBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "letterbox-bench", abstract: "Measure Letterbox against its speed and memory targets.",
+        subcommands: [SiteBench.self])
+}
+
+struct SiteBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site", abstract: "Full and incremental site builds on a seeded synthetic inbox.")
+
+    @Option(help: "Threads in the synthetic inbox.") var threads = 1000
+    @Option(help: "Message files per thread (operator messages and replies).") var messagesPerThread = 100
+    @Option(help: "Seed for the synthetic inbox.") var seed: UInt64 = 20261121
+    @Option(help: "Where to put the inbox (reused when it matches the parameters).") var directory =
+        "/tmp/letterbox-bench-site"
+    @Option(help: "Full builds to time.") var fullRuns = 3
+    @Option(help: "One-message incremental builds to time.") var incrementalRuns = 200
+
+    func run() throws {
+        let stamp = "\(threads)x\(messagesPerThread) seed \(seed) v1"
+        let stampPath = directory + "/.bench-stamp"
+        if (try? String(contentsOfFile: stampPath, encoding: .utf8)) != stamp {
+            try? FileManager.default.removeItem(atPath: directory)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try SyntheticInbox(threads: threads, messagesPerThread: messagesPerThread, seed: seed).write(
+                into: directory)
+            try Data(stamp.utf8).write(to: URL(fileURLWithPath: stampPath))
+            print("generated \(threads * messagesPerThread) messages in \(threads) threads in \(clock.now - start)")
+        }
+        let inboxBytes = try directorySize(directory + "/inbox")
+        print(
+            "inbox: \(threads) threads, \(threads * messagesPerThread) messages (operator + replies), \(inboxBytes / 1_000_000) MB"
+        )
+
+        // Full builds, each in a fresh `letterbox build --full` process so peak RSS is the command's own.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "letterbox"
+        ).path
+        var fullTimes: [Double] = []
+        var peakRSS = 0
+        for _ in 0..<fullRuns {
+            let (seconds, rss, status) = try spawnMeasured(binary, ["build", "--full", "--quiet"], in: directory)
+            guard status == 0 else { throw ValidationError("letterbox build failed with status \(status)") }
+            fullTimes.append(seconds)
+            peakRSS = max(peakRSS, rss)
+        }
+        let fullBest = fullTimes.min() ?? 0
+        let total = Double(threads * messagesPerThread)
+        print(
+            String(
+                format: "full build: best %.3f s, median %.3f s over %d runs; %.0f messages/s; peak RSS %.1f MB",
+                fullBest, median(fullTimes), fullRuns, total / fullBest, Double(peakRSS) / 1024))
+
+        // One-message incremental builds, in process with the daemon's hint (the daemon's path).
+        let workspace = try Workspace.locate(from: directory)
+        let build = try SiteBuild(workspace: workspace, logger: Logger(label: "bench"))
+        try build.build()
+        var random = SplitMix64(seed: seed ^ 0xABCDEF)
+        var times: [Double] = []
+        var journals: [String: JournalFile] = [:]
+        let clock = ContinuousClock()
+        var now = Timestamp("2027-01-01T00:00:00.000Z")!
+        for index in 0..<incrementalRuns {
+            let thread = String(format: "thread-%04d", Int(random.next() % UInt64(threads)))
+            let message = "bench-\(index)"
+            let text = Words.markdown(&random, paragraphs: 2)
+            try DurableWriter.write(
+                Array(text.utf8), to: workspace.threadFolder(thread) + "/\(message).md", mode: .createNew)
+            if journals[thread] == nil {
+                journals[thread] = try JournalFile.open(
+                    path: workspace.journalPath(thread: thread), tornFolder: workspace.tornFolder, now: now
+                ).journal
+            }
+            now = now.adding(milliseconds: 1000)
+            let sha = SHA256Hex.digest(Array(text.utf8))
+            try journals[thread]?.append([
+                (now, .daemon, .detected(message: message, file: "\(message).md", sha256: sha)),
+                (
+                    now, .daemon,
+                    .accepted(message: message, requestID: "\(thread)/\(message)", agent: "assistant", sha256: sha)
+                ),
+            ])
+            let start = clock.now
+            try build.build(changed: [thread])
+            let elapsed = clock.now - start
+            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        try build.saveManifest()
+        times.sort()
+        print(
+            String(
+                format:
+                    "incremental (one new message, daemon path): p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d builds",
+                percentile(times, 0.50) * 1000, percentile(times, 0.99) * 1000, (times.last ?? 0) * 1000, times.count))
+
+        // The one-shot command after one change (scans every thread folder to find it).
+        let (oneShot, oneShotRSS, _) = try spawnMeasured(binary, ["build", "--quiet"], in: directory)
+        print(
+            String(
+                format: "incremental `letterbox build` process with nothing new: %.3f s, peak RSS %.1f MB", oneShot,
+                Double(oneShotRSS) / 1024))
+        print("targets: full build <= 1.0 s, peak RSS <= 64 MB, incremental p99 <= 10 ms")
+    }
+
+    func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
+
+    func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[
+            min(
+                sorted.count - 1,
+                Int((Double(sorted.count) * p).rounded(.up)) - 1 < 0
+                    ? 0 : Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+
+    func directorySize(_ path: String) throws -> Int {
+        var total = 0
+        let enumerator = FileManager.default.enumerator(atPath: path)
+        while let file = enumerator?.nextObject() as? String {
+            total += (try? FileManager.default.attributesOfItem(atPath: path + "/" + file)[.size] as? Int) ?? 0
+        }
+        return total
+    }
+}
+
+/// Runs a program and returns (wall seconds, peak RSS in KiB from wait4's rusage, exit status).
+func spawnMeasured(_ program: String, _ arguments: [String], in folder: String) throws -> (Double, Int, Int32) {
+    var pid: pid_t = 0
+    // The benchmark is single-threaded here, so changing the process's folder around the spawn is safe.
+    let previous = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(folder)
+    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    let argv = ([program] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let clock = ContinuousClock()
+    let start = clock.now
+    guard posix_spawn(&pid, program, nil, nil, argv, environ) == 0 else {
+        throw ValidationError("cannot start \(program)")
+    }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (seconds, usage.ru_maxrss, (status >> 8) & 0xff)
+}

@@ -1,0 +1,64 @@
+import ChatModel
+import Foundation
+import InboxStore
+
+/// What the last build produced and from what: the memory that lets a build redo only what changed.
+///
+/// Kept in `.letterbox/` (machine-local: it holds inode numbers and mtimes), never in the site, so
+/// the site stays byte-identical for the same inbox. Losing it only costs a full build.
+struct Manifest: Codable, Sendable {
+    static let formatVersion = 1
+
+    /// A journal as last seen: how many lines, the last hash, and any problem.
+    struct JournalRecord: Codable, Sendable, Hashable {
+        var lines = 0
+        var lastHash = JournalCodec.genesis
+        var problem: String?
+    }
+
+    /// A thread as last built.
+    struct ThreadRecord: Codable, Sendable {
+        /// The folder listing's stamp (names, inodes, sizes, mtimes).
+        var fingerprint: String
+        var summary: ThreadSummary
+        var journal: JournalRecord
+        /// How many feed entries the thread had (entries only ever grow; fewer means history changed).
+        var feedEntries: Int
+    }
+
+    var version = formatVersion
+    /// Theme, configuration and builder version: when it changes, everything is rebuilt.
+    var fingerprint: String
+    /// Every output path and the SHA-256 of its bytes.
+    var outputs: [String: String] = [:]
+    var threads: [String: ThreadRecord] = [:]
+    var inboxJournal = JournalRecord()
+    /// Audit rows in total, and the rows of the newest page (oldest first).
+    var auditTotal = 0
+    var auditTail: [AuditPages.Row] = []
+    /// The inbox feed's entries.
+    var feed: [Feeds.Entry] = []
+
+    static func path(site: String, workspace: Workspace) -> String {
+        workspace.stateFolder + "/site-manifest-\(SHA256Hex.digest(site).prefix(12)).json"
+    }
+
+    static func load(site: String, workspace: Workspace) -> Manifest? {
+        guard let bytes = try? FileSystem.readFile(path(site: site, workspace: workspace), maxBytes: 1 << 30) else {
+            return nil
+        }
+        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes)),
+            manifest.version == formatVersion
+        else {
+            return nil
+        }
+        return manifest
+    }
+
+    func save(site: String, workspace: Workspace) throws {
+        try FileSystem.createDirectory(workspace.stateFolder)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try DurableWriter.writeQuickly(Array(try encoder.encode(self)), to: Self.path(site: site, workspace: workspace))
+    }
+}

@@ -1,0 +1,49 @@
+import ChatModel
+import InboxStore
+
+/// Where rendered files go: a staging folder (full builds) or the live site (incremental builds).
+final class OutputSink {
+    let root: String
+    /// Path -> SHA-256 of everything this sink holds (the manifest's `outputs`).
+    var hashes: [String: String]
+    /// Whether files whose bytes did not change are skipped (incremental) or always written (staging).
+    let skipUnchanged: Bool
+    var written = 0
+    var unchanged = 0
+    /// Paths written or confirmed in this build.
+    var produced: Set<String> = []
+    private var folders: Set<String> = []
+
+    init(root: String, hashes: [String: String], skipUnchanged: Bool) {
+        self.root = root
+        self.hashes = hashes
+        self.skipUnchanged = skipUnchanged
+    }
+
+    func put(_ path: String, _ text: String) throws { try put(path, Array(text.utf8)) }
+
+    func put(_ path: String, _ bytes: [UInt8]) throws {
+        produced.insert(path)
+        let digest = SHA256Hex.digest(bytes)
+        let target = root + "/" + path
+        if skipUnchanged && hashes[path] == digest && FileSystem.exists(target) {
+            unchanged += 1
+            return
+        }
+        let folder = Workspace.absolute("..", base: target)
+        if !folders.contains(folder) {
+            if !FileSystem.exists(folder) { try FileSystem.createDirectory(folder) }
+            folders.insert(folder)
+        }
+        // Atomic (temp + rename): a reader never sees half a page. No fsync: the site can be rebuilt.
+        try DurableWriter.writeQuickly(bytes, to: target)
+        hashes[path] = digest
+        written += 1
+    }
+
+    /// Removes a path this sink no longer produces.
+    func remove(_ path: String) throws {
+        try FileSystem.removeFile(root + "/" + path)
+        hashes[path] = nil
+    }
+}

@@ -1,0 +1,135 @@
+import ChatModel
+import Foundation
+import InboxStore
+public import Logging
+
+/// What a build did, for the summary line.
+public struct BuildReport: Sendable, Hashable {
+    /// Whether the whole site was rebuilt (and swapped in at once).
+    public var full: Bool
+    public var threadsRendered: Int
+    public var threadsTotal: Int
+    public var pagesWritten: Int
+    public var pagesUnchanged: Int
+    public var pagesRemoved: Int
+    public var duration: Duration
+
+    /// `built site/: 12 pages written, 3 unchanged, 0 removed (2 of 40 threads) in 41 ms`.
+    public var summary: String {
+        let millis = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return
+            "\(full ? "full build" : "incremental build"): \(pagesWritten) written, \(pagesUnchanged) unchanged, \(pagesRemoved) removed (\(threadsRendered) of \(threadsTotal) threads rendered) in \(String(format: "%.1f", millis)) ms"
+    }
+}
+
+/// Builds the static site from the inbox (docs/site.md): a pipeline of read → fold → render → write,
+/// redoing only what changed since the last build.
+///
+/// One instance may be kept for many builds (the daemon does): it keeps the theme, the Markdown
+/// renderer and the manifest in memory. Not thread-safe (cmark-gfm is not); use it from one task.
+public final class SiteBuild {
+    public let workspace: Workspace
+    public let site: String
+    let theme: Theme
+    let renderer = MarkdownRenderer()
+    let logger: Logger
+    var manifest: Manifest?
+    var manifestDirty = false
+    /// Called after each rendered thread with (done, total), for progress on a terminal.
+    public var progress: (@Sendable (Int, Int) -> Void)?
+
+    /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
+    static let version = "1"
+
+    public init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
+        self.workspace = workspace
+        self.site = site ?? workspace.site
+        self.theme = try Theme.load(overrides: workspace.theme)
+        self.logger = logger
+    }
+
+    var fingerprint: String {
+        SHA256Hex.digest("\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(workspace.config.title)")
+    }
+
+    /// Builds the site. `changed` names the threads that may have changed (the daemon knows from its
+    /// watcher); nil means "find out" by comparing every thread folder's listing with the manifest.
+    /// `full` forces a complete rebuild into a staging folder that replaces the site at once.
+    @discardableResult
+    public func build(changed: Set<String>? = nil, full forceFull: Bool = false) throws -> BuildReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        if manifest == nil { manifest = Manifest.load(site: site, workspace: workspace) }
+        let canIncrement = !forceFull && manifest?.fingerprint == fingerprint && FileSystem.exists(site + "/index.html")
+        var report: BuildReport
+        var plan: BuildPlan
+        if canIncrement, let manifest {
+            plan = BuildPlan(build: self, full: false)
+            let sink = OutputSink(root: site, hashes: manifest.outputs, skipUnchanged: true)
+            do {
+                try plan.run(into: sink, changed: changed)
+                let removed = Set(manifest.outputs.keys).subtracting(sink.produced)
+                for path in removed.sorted() { try sink.remove(path) }
+                plan.manifest.outputs = sink.hashes.filter { sink.produced.contains($0.key) }
+                report = BuildReport(
+                    full: false, threadsRendered: plan.rendered.count, threadsTotal: plan.threadIDs.count,
+                    pagesWritten: sink.written, pagesUnchanged: sink.unchanged, pagesRemoved: removed.count,
+                    duration: .zero)
+            } catch is BuildPlan.NeedsFullBuild {
+                logger.info(
+                    "history changed under the site (a thread was removed or a journal rewritten); rebuilding all of it"
+                )
+                (plan, report) = try fullBuild()
+            }
+        } else {
+            (plan, report) = try fullBuild()
+        }
+        report.duration = clock.now - start
+        manifest = plan.manifest
+        manifestDirty = true
+        return report
+    }
+
+    /// Renders everything into a staging folder beside the site, then swaps it in with one
+    /// `renameat2(RENAME_EXCHANGE)`: a reader sees the old site or the new one, never a mix.
+    private func fullBuild() throws -> (BuildPlan, BuildReport) {
+        let staging = siblingPath(".staging")
+        try FileSystem.removeTree(staging)
+        try FileSystem.createDirectory(staging)
+        let plan = BuildPlan(build: self, full: true)
+        let sink = OutputSink(root: staging, hashes: [:], skipUnchanged: false)
+        do {
+            try plan.run(into: sink, changed: nil)
+        } catch {
+            try? FileSystem.removeTree(staging)
+            throw error
+        }
+        if let entry = try FileSystem.entry(at: site), entry.type == .directory {
+            try FileSystem.exchange(staging, site)
+            try FileSystem.removeTree(staging)
+        } else {
+            try FileSystem.createDirectory(Workspace.absolute("..", base: site))
+            try FileSystem.rename(staging, site)
+        }
+        plan.manifest.outputs = sink.hashes
+        let report = BuildReport(
+            full: true, threadsRendered: plan.rendered.count, threadsTotal: plan.threadIDs.count,
+            pagesWritten: sink.written,
+            pagesUnchanged: 0, pagesRemoved: 0, duration: .zero)
+        return (plan, report)
+    }
+
+    /// Saves the manifest, if a build changed it. The CLI saves after every build; the daemon saves
+    /// on a timer and at shutdown, keeping encoding off the per-message path.
+    public func saveManifest() throws {
+        guard manifestDirty, let manifest else { return }
+        try manifest.save(site: site, workspace: workspace)
+        manifestDirty = false
+    }
+
+    private func siblingPath(_ suffix: String) -> String {
+        let parent = Workspace.absolute("..", base: site)
+        let name = site.split(separator: "/").last.map(String.init) ?? "site"
+        return "\(parent)/.\(name)\(suffix)-\(getpid())"
+    }
+}

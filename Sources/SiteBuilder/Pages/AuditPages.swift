@@ -1,0 +1,91 @@
+import ChatModel
+
+/// The audit log: every journal merged, newest first, in pages of at most `pageSize` rows.
+///
+/// Pages are numbered from the oldest (`audit/page-1.html`), and the newest, partial page is
+/// `audit/index.html`, so a new event changes only the newest page. Rows are rendered by
+/// `row(_:)` rather than a template: there is one per journal line (600k for a 100k-message inbox),
+/// and a Mustache row took ~8 µs against ~0.5 µs here (docs/benchmarks.md). Styling is the theme's CSS.
+enum AuditPages {
+    static let pageSize = 250
+
+    /// A rendered row with the keys that place it in the merged order.
+    struct Row: Codable, Sendable, Hashable {
+        var ts: Int64
+        var journal: String
+        var seq: Int
+        var html: String
+
+        /// Oldest first: time, then journal name, then seq (the reverse of the displayed order).
+        static func ascending(_ a: Row, _ b: Row) -> Bool {
+            if a.ts != b.ts { return a.ts < b.ts }
+            if a.journal != b.journal { return b.journal.utf8.lexicographicallyPrecedes(a.journal.utf8) }
+            return a.seq < b.seq
+        }
+    }
+
+    /// The row for one journal line. `journal` is `inbox` or a thread id.
+    static func row(_ entry: JournalEntry, journal: String) -> Row {
+        let isThread = journal != "inbox"
+        let threadPage = "../threads/\(Page.segment(journal)).html"
+        var html = "<tr><td><time datetime=\"\(entry.ts)\">\(entry.ts)</time></td><td>"
+        html += isThread ? "<a href=\"\(HTML.escape(threadPage))\">\(HTML.escape(journal))</a>" : HTML.escape(journal)
+        html += "&nbsp;#\(entry.seq)</td><td>\(entry.actor.rawValue)</td><td>\(entry.event.name)</td><td>"
+        let target = entry.event.target ?? ""
+        if isThread, let anchor = anchor(for: entry.event) {
+            html += "<a href=\"\(HTML.escape(threadPage + "#m-" + anchor))\">\(HTML.escape(target))</a>"
+        } else {
+            html += HTML.escape(target)
+        }
+        html += "</td><td>\(HTML.escape(AuditLog.summary(entry)))</td></tr>\n"
+        return Row(ts: entry.ts.milliseconds, journal: journal, seq: entry.seq, html: html)
+    }
+
+    /// The permalink anchor an event points at on its thread page, when there is one.
+    static func anchor(for event: JournalEvent) -> String? {
+        switch event {
+        case let .detected(message, _, _), let .accepted(message, _, _, _), let .attempt(message, _, _),
+            let .sent(message, _, _, _), let .retryScheduled(message, _, _, _), let .failed(message, _, _),
+            let .retryRequested(message), let .editedAfterSend(message, _, _), let .remoteMessage(message, _, _),
+            let .regenerateRequested(message):
+            return message
+        case let .replyStarted(_, _, file, _, _), let .replyCompleted(_, file, _, _), let .replyAborted(_, file, _),
+            let .replyErrored(_, file, _), let .toolCall(_, _, _, file, _):
+            return file.hasSuffix(".md") ? String(file.dropLast(3)) : file
+        case let .approvalRequested(approval, _, _, _, _), let .approvalAnswered(approval, _, _, _),
+            let .approvalAnswerInvalid(approval, _), let .approvalEditedAfterAnswer(approval, _),
+            let .approvalSent(approval, _):
+            return approval
+        default:
+            return nil
+        }
+    }
+
+    /// The file name of page `number` of `count` (the newest is `index.html`).
+    static func fileName(page number: Int, of count: Int) -> String {
+        number == count ? "index.html" : "page-\(number).html"
+    }
+
+    /// The context of page `number` (1 = oldest) whose rows (oldest first) are `rows`.
+    static func context(
+        rows: ArraySlice<Row>, number: Int, count: Int, chains: [AuditLog.ChainStatus]?, siteTitle: String,
+        strings: [String: String]
+    ) -> [String: Any] {
+        var context = Page.base(
+            title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle, root: "../",
+            nav: "audit", strings: strings)
+        context["rows"] = rows.reversed().map(\.html).joined()
+        var pager: [String: Any] = ["number": number, "count": count]
+        if number < count { pager["newer"] = fileName(page: number + 1, of: count) }
+        if number > 1 { pager["older"] = fileName(page: number - 1, of: count) }
+        context["pager"] = count > 1 ? pager : false
+        context["chains"] = (chains ?? []).map { chain -> [String: Any] in
+            compact([
+                "journal": chain.journal, "lines": chain.lines, "state": chain.isIntact ? "intact" : "broken",
+                "stateLabel": (chain.isIntact ? strings["chain_intact"] : strings["chain_broken"]) ?? "",
+                "problem": chain.problem?.description,
+            ])
+        }
+        return context
+    }
+}

@@ -1,0 +1,68 @@
+import ChatModel
+
+/// Small helpers shared by the page models.
+enum Page {
+    /// A time as templates use it: `{{at.iso}}` for `datetime=` and `{{at.short}}` for people.
+    static func time(_ ts: Timestamp) -> [String: Any] {
+        ["iso": ts.description, "short": ts.shortDescription]
+    }
+
+    /// `time(_:)` for a time that may be absent.
+    static func time(_ ts: Timestamp?) -> [String: Any]? { ts.map(time) }
+
+    /// A path segment for a page name. Thread and message ids are already `[A-Za-z0-9._-]`, so this
+    /// only guards against anything else reaching a URL.
+    static func segment(_ id: String) -> String {
+        String(
+            id.unicodeScalars.map { scalar -> Character in
+                let value = scalar.value
+                let safe =
+                    (value >= 48 && value <= 57) || (value >= 65 && value <= 90) || (value >= 97 && value <= 122)
+                    || value == 45 || value == 46 || value == 95
+                return safe ? Character(scalar) : "_"
+            })
+    }
+
+    /// The localized label of a delivery state.
+    static func label(_ state: DeliveryState, _ strings: [String: String]) -> String {
+        strings["state_\(state.name)"] ?? state.name
+    }
+
+    /// The localized label of a run status.
+    static func label(_ status: RunStatus, _ strings: [String: String]) -> String {
+        strings["run_\(status.rawValue)"] ?? status.rawValue
+    }
+
+    /// The common context of every page: site, strings, CSP, the relative root and navigation.
+    static func base(
+        title: String, siteTitle: String, root: String, nav: String, strings: [String: String], refresh: Int? = nil,
+        feed: String? = nil
+    ) -> [String: Any] {
+        var page: [String: Any] = ["title": title]
+        if let refresh { page["refresh"] = refresh }
+        if let feed { page["feed"] = feed }
+        return [
+            "site": ["title": siteTitle], "strings": strings, "root": root, "nav": [nav: true], "page": page,
+            "csp": contentSecurityPolicy,
+        ]
+    }
+
+    /// The policy every page carries in a meta tag: nothing from elsewhere, no inline script or style.
+    static let contentSecurityPolicy =
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'"
+}
+
+/// A template context with absent values left out, so `{{#key}}` sections skip them.
+///
+/// Mustache sees an `Optional` boxed in `Any` as a value and prints "nil"; building contexts through
+/// this type keeps optionals from ever reaching a template.
+struct Context: ExpressibleByDictionaryLiteral {
+    var values: [String: Any] = [:]
+
+    init(dictionaryLiteral elements: (String, Any?)...) {
+        for (key, value) in elements { if let value { values[key] = value } }
+    }
+}
+
+/// A `[String: Any]` context from a literal whose absent values are dropped (see `Context`).
+func compact(_ literal: Context) -> [String: Any] { literal.values }

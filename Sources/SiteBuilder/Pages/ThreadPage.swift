@@ -1,0 +1,137 @@
+import ChatModel
+import InboxStore
+
+/// The thread page's context: every message in order with its delivery history and its answers.
+struct ThreadPage {
+    let content: ThreadContent
+    let renderer: MarkdownRenderer
+    let strings: [String: String]
+    let siteTitle: String
+
+    var state: ThreadState { content.snapshot.state }
+
+    func context() -> [String: Any] {
+        let snapshot = content.snapshot
+        let refreshing = state.activeRun != nil
+        var context = Page.base(
+            title: snapshot.title, siteTitle: siteTitle, root: "../", nav: "threads", strings: strings,
+            refresh: refreshing ? 2 : nil, feed: "\(Page.segment(snapshot.id)).xml")
+        var problems: [String] = []
+        if let error = snapshot.journalError { problems.append(error.description) }
+        if let error = snapshot.metaError { problems.append(error.description) }
+        var thread: [String: Any] = [
+            "title": snapshot.title, "agent": snapshot.meta.agent ?? strings["no_agent"] ?? "",
+            "tags": snapshot.meta.tags,
+            "feed": "\(Page.segment(snapshot.id)).xml", "refreshing": refreshing, "problems": problems,
+        ]
+        if !snapshot.meta.description.isEmpty { thread["description"] = renderer.html(snapshot.meta.description) }
+        context["thread"] = thread
+        context["messages"] = state.messages.map(message)
+        context["rejected"] = state.rejected.values.sorted { $0.file < $1.file }.map { rejected -> [String: Any] in
+            ["file": rejected.file, "reason": rejected.reason, "at": Page.time(rejected.at)]
+        }
+        context["controls"] = state.controls.map { control -> [String: Any] in
+            compact([
+                "file": control.file, "outcome": control.outcome.rawValue, "reason": control.reason,
+                "at": Page.time(control.at),
+            ])
+        }
+        return context
+    }
+
+    func message(_ message: MessageState) -> [String: Any] {
+        let fields = content.fields[message.file] ?? [:]
+        var role = "operator"
+        var author = fields["author"]?.string ?? "operator"
+        if case .remote = message.origin {
+            role = fields["role"]?.string ?? "operator"
+            author = fields["author"]?.string ?? role
+        }
+        var notes: [[String: String]] = []
+        if message.notYetSeen { notes.append(["kind": "info", "text": strings["not_yet_seen"] ?? ""]) }
+        for edit in message.edits {
+            notes.append([
+                "kind": "warning", "text": "\(strings["edited_after_send"] ?? "") (\(edit.at.shortDescription))",
+            ])
+        }
+        if message.fileMissing { notes.append(["kind": "warning", "text": strings["file_deleted"] ?? ""]) }
+        var detail: String?
+        var attemptsOpen = false
+        switch message.delivery {
+        case let .failed(reason):
+            detail = reason
+            attemptsOpen = true
+        case let .retrying(_, notBefore, reason):
+            detail = "\(reason) (\(strings["next_attempt"] ?? "") \(notBefore.shortDescription))"
+            attemptsOpen = true
+        default: break
+        }
+        let runs = state.runs(of: message)
+        return compact([
+            "id": message.id, "file": message.file, "role": role, "author": author, "at": Page.time(message.detectedAt),
+            "agent": message.agent, "state": message.delivery.name, "stateLabel": Page.label(message.delivery, strings),
+            "stateDetail": detail, "notes": notes, "body": renderer.html(content.bodies[message.file] ?? ""),
+            "attempts": message.attempts.map(attempt), "attemptCount": message.attempts.count,
+            "attemptsOpen": attemptsOpen,
+            "runs": runs.enumerated().map { index, run in self.run(run, index: index, of: runs.count) },
+        ])
+    }
+
+    func attempt(_ attempt: AttemptRecord) -> [String: Any] {
+        var outcome = strings["outcome_in_flight"] ?? ""
+        var reason: String?
+        var next: [String: Any]?
+        switch attempt.outcome {
+        case .sent: outcome = strings["outcome_sent"] ?? ""
+        case let .retry(why, notBefore):
+            outcome = strings["outcome_retry"] ?? ""
+            reason = why
+            next = Page.time(notBefore)
+        case let .failed(why):
+            outcome = strings["outcome_failed"] ?? ""
+            reason = why
+        case nil: break
+        }
+        return compact([
+            "number": attempt.number, "at": Page.time(attempt.startedAt), "outcome": outcome, "reason": reason,
+            "next": next,
+        ])
+    }
+
+    func run(_ run: RunState, index: Int, of count: Int) -> [String: Any] {
+        let answer = strings["answer"] ?? "Answer"
+        let label = count > 1 ? "\(answer) \(index + 1) \(strings["of"] ?? "of") \(count)" : answer
+        let body = content.bodies[run.file]
+        return compact([
+            "id": String(run.file.dropLast(3)), "file": run.file, "label": label, "agent": run.agent,
+            "at": Page.time(run.startedAt), "status": run.status.rawValue,
+            "statusLabel": Page.label(run.status, strings),
+            "reason": run.reason, "missing": body == nil, "body": renderer.html(body ?? ""),
+            "toolCalls": run.toolCalls.map { call -> [String: Any] in
+                [
+                    "id": String(call.file.dropLast(3)), "tool": call.tool, "status": call.status,
+                    "body": renderer.html(content.bodies[call.file] ?? ""),
+                ]
+            },
+            "approvals": run.approvals.map(approval), "usage": run.detail, "sharedState": run.sharedState,
+            "events": run.customEvents,
+        ])
+    }
+
+    func approval(_ approval: ApprovalState) -> [String: Any] {
+        var context = compact([
+            "id": approval.id, "file": approval.file, "tool": approval.tool, "pending": approval.isPending,
+            "invalid": approval.invalidAnswers, "body": renderer.html(content.bodies[approval.file] ?? ""),
+        ])
+        if let answer = approval.answer {
+            let label = answer.decision == .approve ? strings["approved"] : strings["rejected"]
+            context["state"] = answer.decision == .approve ? "approved" : "rejected"
+            context["stateLabel"] = label ?? ""
+            context["answer"] = compact(["decisionLabel": label ?? "", "at": Page.time(answer.at), "note": answer.note])
+        } else {
+            context["state"] = "pending"
+            context["stateLabel"] = strings["run_awaiting_approval"] ?? ""
+        }
+        return context
+    }
+}

@@ -1,0 +1,58 @@
+import ChatModel
+import InboxStore
+
+/// What the index, status page and feeds need to know about a thread, kept in the build manifest so
+/// that an unchanged thread is never read again.
+struct ThreadSummary: Codable, Sendable, Hashable {
+    var id: String
+    var title: String
+    var agent: String?
+    var tags: [String]
+    var messageCount: Int
+    /// Milliseconds; nil for a thread with no journal and no messages.
+    var lastActivity: Int64?
+    var unreadReply: Bool
+    var awaitingApproval: Bool
+    var failed: Bool
+    var running: Bool
+    var problem: String?
+    var rejectedCount: Int
+    /// Accepted messages not yet delivered.
+    var queued: Int
+
+    init(_ content: ThreadContent) {
+        let snapshot = content.snapshot
+        let state = snapshot.state
+        id = snapshot.id
+        title = snapshot.title
+        agent = snapshot.meta.agent
+        tags = snapshot.meta.tags
+        messageCount = state.messages.count
+        let newestFile = snapshot.files.map(\.mtime).max()
+        lastActivity = (state.lastActivity ?? newestFile).map(\.milliseconds)
+        let lastOperator = state.messages.filter { $0.origin == .operator }.map(\.detectedAt).max()
+        let lastReply = state.runs.values.filter { $0.status == .complete }.compactMap(\.endedAt).max()
+        unreadReply = lastReply.map { reply in lastOperator.map { reply > $0 } ?? true } ?? false
+        awaitingApproval = !state.pendingApprovals.isEmpty
+        failed = state.messages.contains { if case .failed = $0.delivery { true } else { false } }
+        running = state.activeRun != nil
+        problem = snapshot.journalError?.description ?? snapshot.metaError?.description
+        rejectedCount = state.rejected.count
+        queued = state.messages.filter { $0.isAwaitingDelivery || $0.notYetSeen }.count
+    }
+
+    /// The badges the index shows, in a fixed order.
+    func badges(_ strings: [String: String]) -> [[String: Any]] {
+        var out: [[String: Any]] = []
+        func add(_ on: Bool, _ kind: String) {
+            if on { out.append(["kind": kind, "label": strings["badge_\(kind)"] ?? kind]) }
+        }
+        add(running, "running")
+        add(awaitingApproval, "approval")
+        add(failed, "failed")
+        add(unreadReply, "unread")
+        add(rejectedCount > 0, "rejected")
+        add(problem != nil, "problem")
+        return out
+    }
+}

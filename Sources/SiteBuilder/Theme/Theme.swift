@@ -1,0 +1,103 @@
+import ChatModel
+import InboxStore
+public import Mustache
+
+/// The templates, assets and strings a site is built with: the built-in theme, with any file in the
+/// workspace's theme folder replacing its built-in namesake (docs/site.md).
+public struct Theme: Sendable {
+    /// The compiled templates by name.
+    let library: MustacheLibrary
+    /// `assets/` files by name.
+    let assets: [String: String]
+    /// The UI strings.
+    let strings: [String: String]
+    /// A hash of everything above: when it changes, every page is rebuilt.
+    public let fingerprint: String
+
+    /// A theme error: a template that does not compile, named with its file.
+    public struct LoadError: Error, CustomStringConvertible {
+        public var file: String
+        public var message: String
+        public var description: String { "\(file): \(message)" }
+    }
+
+    /// The built-in theme with overrides from `folder` (if any): `NAME.mustache`, `style.css`, `search.js`.
+    public static func load(overrides folder: String?) throws -> Theme {
+        HTML5ContentType.registerOnce()
+        var sources = DefaultTemplates.all
+        sources["auditRow"] = DefaultTemplates.auditRow
+        sources["pager"] = DefaultTemplates.pager
+        var assets = ["style.css": DefaultAssets.style, "search.js": DefaultAssets.search]
+        if let folder, FileSystem.exists(folder) {
+            for entry in try FileSystem.list(folder) where entry.type == .file {
+                let text = try TextFile.decode(try FileSystem.readFile(folder + "/" + entry.name, maxBytes: 1 << 20))
+                if entry.name.hasSuffix(".mustache") {
+                    let name = String(entry.name.dropLast(".mustache".count))
+                    guard sources[name] != nil else {
+                        throw LoadError(
+                            file: folder + "/" + entry.name,
+                            message:
+                                "no built-in template is called '\(name)' (templates: \(sources.keys.sorted().joined(separator: ", ")))"
+                        )
+                    }
+                    sources[name] = text
+                } else if assets[entry.name] != nil {
+                    assets[entry.name] = text
+                }
+            }
+        }
+        var library = MustacheLibrary()
+        for (name, source) in sources.sorted(by: { $0.key < $1.key }) {
+            do {
+                try library.register(source, named: name)
+            } catch {
+                throw LoadError(
+                    file: folder.map { "\($0)/\(name).mustache" } ?? "built-in \(name)", message: "\(error)")
+            }
+        }
+        let material =
+            sources.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
+            + assets.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
+        return Theme(
+            library: library, assets: assets, strings: Strings.english,
+            fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")))
+    }
+
+    /// Renders template `name` with `context`.
+    func render(_ name: String, _ context: [String: Any]) -> String {
+        library.render(context, withTemplate: name) ?? ""
+    }
+}
+
+/// HTML escaping on UTF-8 bytes: `& < > " '`, exactly what Mustache's HTML type escapes, without
+/// its per-Character dictionary lookups. Templates select it with `{{% CONTENT_TYPE: HTML5}}`.
+struct HTML5ContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String { HTML.escape(text) }
+
+    /// Registers the type under the name `HTML5`. Registration writes a global table in
+    /// swift-mustache, so it happens once, before any rendering.
+    static func registerOnce() { _ = registration }
+    private static let registration: Void = MustacheContentTypes.register(HTML5ContentType(), named: "HTML5")
+}
+
+/// Escaping for text placed in HTML (element content and quoted attributes) and XML.
+public enum HTML {
+    /// `text` with `& < > " '` replaced by entities.
+    public static func escape(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            switch byte {
+            case 38: out.append(contentsOf: "&amp;".utf8)
+            case 60: out.append(contentsOf: "&lt;".utf8)
+            case 62: out.append(contentsOf: "&gt;".utf8)
+            case 34: out.append(contentsOf: "&quot;".utf8)
+            case 39: out.append(contentsOf: "&#39;".utf8)
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

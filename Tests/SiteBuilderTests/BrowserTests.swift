@@ -1,0 +1,86 @@
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+import Testing
+
+@testable import SiteBuilder
+
+/// Loads pages in Debian's headless Chromium from file://: no console errors, no CSP violations, and
+/// a screenshot of each in `.build/site-screenshots/` for a person to look at.
+@Suite("The site in a real browser (headless Chromium)", .serialized)
+struct BrowserTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    static let screenshots: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent().appendingPathComponent(".build/site-screenshots").path
+    }()
+
+    /// Runs Chromium on `url`; returns (console lines, stdout). Killed after `timeout` seconds, which
+    /// fails the test instead of hanging it.
+    func chromium(_ arguments: [String], url: String, timeout: Double = 45) throws -> (
+        console: [String], stdout: String
+    ) {
+        let binary = try #require(Self.chromium, "Debian's chromium is not installed: run `make deps`")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments =
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                "--enable-logging=stderr", "--v=0",
+                "--user-data-dir=\(NSTemporaryDirectory())lb-chromium-\(UUID().uuidString)",
+            ]
+            + arguments + [url]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = DispatchWorkItem { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+        defer { deadline.cancel() }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "chromium did not finish within \(Int(timeout)) s on \(url)")
+        let console = String(decoding: stderr, as: UTF8.self).split(separator: "\n").map(String.init).filter {
+            $0.contains(":CONSOLE")
+        }
+        return (console, String(decoding: stdout, as: UTF8.self))
+    }
+
+    @Test(
+        "Each page kind loads from file:// without console errors or CSP violations",
+        arguments: [
+            "index.html", "threads/ops.html", "threads/billing.html", "threads/writing.html", "threads/approvals.html",
+            "audit/index.html", "status.html", "agents.html", "search.html",
+        ])
+    func page(_ page: String) throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: Logger(label: "test")).build()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let shot = Self.screenshots + "/" + page.replacingOccurrences(of: "/", with: "_") + ".png"
+        let result = try chromium(
+            ["--window-size=1200,1600", "--screenshot=\(shot)"], url: "file://\(inbox.workspace.site)/\(page)")
+        #expect(result.console.isEmpty, "\(page): \(result.console.joined(separator: "\n"))")
+        #expect(FileManager.default.fileExists(atPath: shot))
+    }
+
+    @Test("Search finds messages from file://, with its script and index under the CSP")
+    func search() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: Logger(label: "test")).build()
+        // The search page has no refresh, so virtual time can let its scripts load the index and run.
+        let result = try chromium(
+            ["--dump-dom", "--virtual-time-budget=5000"],
+            url: "file://\(inbox.workspace.site)/search.html?q=invoice%20double")
+        #expect(result.console.isEmpty, "\(result.console.joined(separator: "\n"))")
+        #expect(result.stdout.contains("1 results"), "\(result.stdout.suffix(2000))")
+        #expect(result.stdout.contains("threads/billing.html#m-invoice"))
+    }
+}

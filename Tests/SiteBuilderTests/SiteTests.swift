@@ -1,0 +1,168 @@
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+import Testing
+
+@testable import SiteBuilder
+
+func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+@Suite("The static site (issue: static site)")
+struct SiteTests {
+    let logger = Logger(label: "test")
+
+    @Test("An empty inbox has a designed empty state; every page kind exists")
+    func emptyInbox() throws {
+        let inbox = try FixtureInbox()
+        let report = try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        #expect(report.full)
+        let site = inbox.workspace.site
+        for page in [
+            "index.html", "status.html", "agents.html", "search.html", "feed.xml", "audit/index.html",
+            "assets/style.css", "assets/search.js", "search/index.js", "README.md",
+        ] {
+            #expect(FileSystem.exists(site + "/" + page), "\(page)")
+        }
+        assertSnapshot(try read(site + "/index.html"), named: "empty/index.html")
+        assertSnapshot(try read(site + "/status.html"), named: "empty/status.html")
+        assertSnapshot(try read(site + "/agents.html"), named: "empty/agents.html")
+    }
+
+    @Test(
+        "Golden pages for every state: queued, retrying, failed, streaming, awaiting approval, approved, rejected, aborted, errored, regenerated, edited after send, degraded"
+    )
+    func everyState() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        let site = inbox.workspace.site
+        for page in [
+            "index.html", "threads/ops.html", "threads/billing.html", "threads/writing.html", "threads/approvals.html",
+            "threads/ops.xml", "feed.xml", "audit/index.html", "status.html", "agents.html", "search.html",
+            "search/index.js",
+            "search/ops.js",
+        ] {
+            assertSnapshot(try read(site + "/" + page), named: "states/\(page)")
+        }
+    }
+
+    @Test("Running the build again changes nothing")
+    func idempotent() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        try build.saveManifest()
+        let before = mtimes(inbox.workspace.site)
+        // A fresh builder, as a second `letterbox build` would be, reading the saved manifest.
+        let again = try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        #expect(!again.full)
+        #expect(again.pagesWritten == 0)
+        #expect(again.threadsRendered == 0)
+        #expect(mtimes(inbox.workspace.site) == before)
+    }
+
+    @Test(
+        "One new message re-renders that thread, the index, the feeds and the newest audit page, and equals a full build"
+    )
+    func incremental() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        let before = tree(inbox.workspace.site)
+        try inbox.message("billing", "follow-up", "Any news on the invoice?")
+        let report = try build.build()
+        #expect(!report.full)
+        #expect(report.threadsRendered == 1)
+        let after = tree(inbox.workspace.site)
+        let changed = Set(after.keys.filter { after[$0] != before[$0] })
+        #expect(
+            changed == [
+                "threads/billing.html", "threads/billing.xml", "search/billing.js", "index.html", "feed.xml",
+                "status.html",
+                "audit/index.html", "audit/page-1.html",
+            ], "\(changed.sorted())")
+        // The same inbox built from scratch elsewhere gives the same bytes.
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-full"
+        try SiteBuild(workspace: workspace, logger: logger).build(full: true)
+        #expect(tree(workspace.site) == after)
+    }
+
+    @Test("The daemon's hint (changed threads) gives the same result as a scan")
+    func hintedIncremental() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        try inbox.message("ops", "late", "One more thing.")
+        let report = try build.build(changed: ["ops"])
+        #expect(report.threadsRendered == 1)
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-full"
+        try SiteBuild(workspace: workspace, logger: logger).build(full: true)
+        #expect(tree(workspace.site) == tree(inbox.workspace.site))
+    }
+
+    @Test("Audit pages are bounded and only the newest changes")
+    func auditPaging() throws {
+        let inbox = try FixtureInbox()
+        try inbox.thread("big")
+        for index in 0..<150 { try inbox.message("big", "m\(index)", "Message \(index)") }
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        let site = inbox.workspace.site
+        #expect(FileSystem.exists(site + "/audit/page-2.html"))
+        #expect(!FileSystem.exists(site + "/audit/page-3.html"))
+        let firstPage = try read(site + "/audit/page-1.html")
+        #expect(firstPage.components(separatedBy: "<tr><td><time").count - 1 == AuditPages.pageSize)
+        try inbox.message("big", "m150", "Message 150")
+        try build.build()
+        #expect(try read(site + "/audit/page-1.html") == firstPage)
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-full"
+        try SiteBuild(workspace: workspace, logger: logger).build(full: true)
+        #expect(tree(workspace.site) == tree(site))
+    }
+
+    @Test("A deleted thread disappears from the site")
+    func deletedThread() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        #expect(FileSystem.exists(inbox.workspace.site + "/threads/writing.html"))
+        try FileManager.default.removeItem(atPath: inbox.workspace.threadFolder("writing"))
+        try build.build()
+        let site = tree(inbox.workspace.site)
+        #expect(
+            site["threads/writing.html"] == nil && site["threads/writing.xml"] == nil
+                && site["search/writing.js"] == nil)
+        #expect(!(try read(inbox.workspace.site + "/index.html")).contains("Release notes"))
+    }
+
+    @Test("The same inbox builds a byte-identical site")
+    func deterministic() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-2"
+        try SiteBuild(workspace: workspace, logger: logger).build()
+        #expect(tree(workspace.site) == tree(inbox.workspace.site))
+    }
+
+    @Test("Every page: CSP meta tag, relative links only, no inline script or style")
+    func pageHygiene() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        for (path, data) in tree(inbox.workspace.site) where path.hasSuffix(".html") {
+            let html = String(decoding: data, as: UTF8.self)
+            #expect(
+                html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;"),
+                "\(path)")
+            #expect(!html.contains("<style"), "\(path)")
+            #expect(!html.contains(" style="), "\(path)")
+            #expect(!html.contains("<script>"), "\(path): inline script")
+            for attribute in ["href=\"/", "src=\"/", "href=\"file:", "src=\"http"] {
+                #expect(!html.contains(attribute), "\(path): \(attribute)")
+            }
+        }
+    }
+}

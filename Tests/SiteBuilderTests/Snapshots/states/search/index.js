@@ -1,0 +1,1 @@
+LETTERBOX_SHARDS(["approvals.js","billing.js","ops.js","writing.js"]);
