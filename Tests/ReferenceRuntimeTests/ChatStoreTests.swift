@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import ReferenceRuntime
+
+/// The store's rules, with no sockets, no clock and no tasks.
+@Suite("ChatStore: the runtime's rules without IO")
+struct ChatStoreTests {
+    static func request(_ content: String, agent: String = "writer", thread: String? = nil) -> PostMessageRequest {
+        PostMessageRequest(threadId: thread, title: nil, agentId: agent, content: content, clientMessageId: nil)
+    }
+
+    static func at(_ millisecond: Int64) -> RuntimeTimestamp { RuntimeTimestamp(milliseconds: millisecond) }
+
+    @Test("A post stores the message, announces the change and starts one run; a second post waits in the queue")
+    func postAndQueue() throws {
+        var store = ChatStore(maxContentBytes: 1024, pageSize: 10)
+        let (first, replayed) = try store.post(Self.request("one"), idempotencyKey: "a", now: Self.at(1))
+        #expect(!replayed)
+        var outbox = store.takeOutbox()
+        #expect(outbox.changes == [first.threadId: 1])
+        #expect(outbox.jobs == [.start(.init(runId: 1, agent: .writer, question: "one"))])
+
+        let (second, _) = try store.post(
+            Self.request("two", thread: first.threadId), idempotencyKey: "b", now: Self.at(2))
+        outbox = store.takeOutbox()
+        #expect(second.message.seq == 2)
+        #expect(outbox.jobs.isEmpty)  // queued behind run 1
+
+        let running = store.appendReply(run: 1, text: "partial", complete: false, now: Self.at(3))
+        let waiting = store.appendReply(run: 2, text: "not yet", complete: false, now: Self.at(3))
+        #expect(running && !waiting)
+        let aborted = try store.abort(threadId: first.threadId, now: Self.at(4))
+        #expect(aborted == ["msg_000003"])
+        outbox = store.takeOutbox()
+        #expect(outbox.jobs == [.start(.init(runId: 2, agent: .writer, question: "two"))])
+        let late = store.appendReply(run: 1, text: "too late", complete: false, now: Self.at(5))
+        #expect(!late)
+
+        let messages = try store.messages(in: first.threadId, after: 0)
+        #expect(messages.map(\.seq) == [1, 2, 4])  // the reply took seq 3, then 4 when aborted
+        #expect(messages.last?.status == .aborted)
+        #expect(messages.last?.content == "partial")
+        #expect(
+            store.effects.map(\.kind) == [.messageAccepted, .runStarted, .messageAccepted, .runAborted, .runStarted])
+    }
+
+    @Test("Replays return the remembered answer and add nothing")
+    func replay() throws {
+        var store = ChatStore(maxContentBytes: 1024, pageSize: 10)
+        let first = try store.post(Self.request("same"), idempotencyKey: "k", now: Self.at(1))
+        _ = store.takeOutbox()
+        let again = try store.post(Self.request("same"), idempotencyKey: "k", now: Self.at(99))
+        #expect(again.replayed)
+        #expect(again.response == first.response)
+        let nothing = store.takeOutbox()
+        #expect(nothing == ChatStore.Outbox())
+        #expect(store.effects.count == 2)
+        #expect(throws: APIError.self) {
+            try store.post(Self.request("different"), idempotencyKey: "k", now: Self.at(100))
+        }
+    }
+
+    @Test("The approval flow: propose parks the run; answering resumes it once")
+    func approvals() throws {
+        var store = ChatStore(maxContentBytes: 1024, pageSize: 10)
+        _ = try store.post(Self.request("restart", agent: "operator"), idempotencyKey: "o", now: Self.at(1))
+        let proposed = store.proposeToolCall(
+            run: 1, name: "t", arguments: "{}", text: "call", prompt: "ok?", now: Self.at(2))
+        #expect(proposed)
+        _ = store.takeOutbox()
+        let parked = store.appendReply(run: 1, text: "waiting", complete: false, now: Self.at(3))
+        #expect(!parked)
+
+        let record = try store.answer(approvalId: "apr_000001", approve: true, note: "yes", now: Self.at(4))
+        #expect(record.status == .approved)
+        let resumed = store.takeOutbox().jobs
+        #expect(
+            resumed == [.resume(.init(runId: 1, agent: .operator, question: "restart"), approved: true, note: "yes")])
+        let again = try store.answer(approvalId: "apr_000001", approve: true, note: nil, now: Self.at(5))
+        #expect(again == record)
+        let quiet = store.takeOutbox().jobs
+        #expect(quiet.isEmpty)
+        #expect(throws: APIError.self) {
+            try store.answer(approvalId: "apr_000001", approve: false, note: nil, now: Self.at(6))
+        }
+    }
+
+    @Test(
+        "Timestamps print RFC 3339 UTC with milliseconds and parse back",
+        arguments: [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1_767_225_600_123, "2026-01-01T00:00:00.123Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+        ] as [(Int64, String)])
+    func timestamps(milliseconds: Int64, text: String) {
+        let timestamp = RuntimeTimestamp(milliseconds: milliseconds)
+        #expect(timestamp.description == text)
+        #expect(RuntimeTimestamp(rfc3339: text) == timestamp)
+    }
+
+    @Test(
+        "Timestamps refuse anything but the exact form",
+        arguments: [
+            "2026-01-01T00:00:00Z", "2026-01-01 00:00:00.000Z", "2026-13-01T00:00:00.000Z",
+            "2026-01-01T00:00:00.000+00:00",
+        ])
+    func badTimestamps(text: String) {
+        #expect(RuntimeTimestamp(rfc3339: text) == nil)
+    }
+
+    @Test("The writer's chunks put back together are its whole answer, and there are many")
+    func writerChunks() {
+        let chunks = DemoAgent.writerChunks(for: "Why?")
+        #expect(chunks.joined() == DemoAgent.writerAnswer(to: "Why?"))
+        #expect(chunks.count > 20)
+        #expect(chunks.allSatisfy { !$0.isEmpty })
+    }
+}
