@@ -77,7 +77,7 @@ struct SiteBench: ParsableCommand {
         var now = Timestamp("2027-01-01T00:00:00.000Z")!
         for index in 0..<incrementalRuns {
             let thread = String(format: "thread-%04d", Int(random.next() % UInt64(threads)))
-            let message = "bench-\(index)"
+            let message = "bench-\(getpid())-\(index)"
             let text = Words.markdown(&random, paragraphs: 2)
             try DurableWriter.write(
                 Array(text.utf8), to: workspace.threadFolder(thread) + "/\(message).md", mode: .createNew)

@@ -12,9 +12,9 @@ struct Letterbox: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, AuditCommand.self,
-            BuildCommand.self,
-            RuntimeCommand.self,
+            InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, DaemonCommand.self,
+            BuildCommand.self, AbortCommand.self, RetryCommand.self, RegenerateCommand.self, ApproveCommand.self,
+            RejectCommand.self, AuditCommand.self, RuntimeCommand.self,
         ]
     )
 }

@@ -69,11 +69,13 @@ struct FoldTests {
         journal.add(.sent(message: "m", requestID: "k", attempt: 1, runtimeID: "rt"))
         journal.add(.replyStarted(run: "r", message: "m", file: "m.reply.md", agent: "ops", runtimeID: nil))
         journal.add(
-            .toolCall(run: "r", toolCall: "t1", tool: "delete_file", file: "m.reply.tool-1.md", status: "pending"))
+            .toolCall(
+                run: "r", toolCall: "t1", tool: "delete_file", file: "m.reply.tool-1.md", status: "pending",
+                runtimeID: nil))
         journal.add(
             .approvalRequested(
                 approval: "m.reply.approval-1", run: "r", file: "m.reply.approval-1.md", toolCall: "t1",
-                tool: "delete_file"))
+                tool: "delete_file", runtimeID: nil))
         var state = try fold(journal)
         #expect(state.runs["r"]?.status == .awaitingApproval)
         #expect(state.pendingApprovals.map(\.id) == ["m.reply.approval-1"])
@@ -89,7 +91,9 @@ struct FoldTests {
         #expect(state.runs["r"]?.status == .streaming)
         #expect(state.approval("m.reply.approval-1")?.invalidAnswers == ["two ticks"])
         journal.add(
-            .toolCall(run: "r", toolCall: "t1", tool: "delete_file", file: "m.reply.tool-1.md", status: "complete"))
+            .toolCall(
+                run: "r", toolCall: "t1", tool: "delete_file", file: "m.reply.tool-1.md", status: "complete",
+                runtimeID: nil))
         journal.add(.replyCompleted(run: "r", file: "m.reply.md", sha256: "x", detail: nil))
         state = try fold(journal)
         #expect(state.runs["r"]?.toolCalls.map(\.status) == ["complete"])
@@ -381,7 +385,8 @@ struct ReferenceModel {
         case 0:
             let approval = "\(run).approval-\(counter)"
             journal.add(
-                .approvalRequested(approval: approval, run: run, file: "\(approval).md", toolCall: nil, tool: nil))
+                .approvalRequested(
+                    approval: approval, run: run, file: "\(approval).md", toolCall: nil, tool: nil, runtimeID: nil))
             pendingApproval[approval] = run
             runStatus[run] = .awaitingApproval
         case 1:

@@ -42,13 +42,15 @@ struct StoreTests {
         #expect(try FileSystem.list(folder.path).map(\.name) == ["hello.reply-2.md", "hello.reply.md"])
     }
 
-    @Test("§6: orphan temp files are swept, nothing else")
+    @Test("§6: orphan temp files are swept; a live writer's temp file and everything else stay")
     func sweep() throws {
         let folder = try TempFolder()
-        try folder.write(".lb-tmp-hello.reply.md.123.456", "half")
+        // pid 2^22+1 is above Linux's pid_max default, so no process has it.
+        try folder.write(".lb-tmp-hello.reply.md.4194305.456", "half")
+        try folder.write(".lb-tmp-thread.md.\(getpid()).789", "mid-write")
         try folder.write("hello.md", "keep")
         #expect(try DurableWriter.sweepTempFiles(in: folder.path) == 1)
-        #expect(try FileSystem.list(folder.path).map(\.name) == ["hello.md"])
+        #expect(try FileSystem.list(folder.path).map(\.name) == [".lb-tmp-thread.md.\(getpid()).789", "hello.md"])
     }
 
     @Test("§3.3: symbolic links are never followed when reading")

@@ -77,13 +77,14 @@ struct SafetyTests {
                 (
                     .runtime,
                     .toolCall(
-                        run: run, toolCall: "c1", tool: toolName, file: "tool.reply.tool-1.md", status: "complete")
+                        run: run, toolCall: "c1", tool: toolName, file: "tool.reply.tool-1.md", status: "complete",
+                        runtimeID: nil)
                 ),
                 (
                     .runtime,
                     .approvalRequested(
                         approval: "tool.reply.approval-1", run: run, file: "tool.reply.approval-1.md", toolCall: "c1",
-                        tool: toolName)
+                        tool: toolName, runtimeID: nil)
                 ),
                 (
                     .operator,

@@ -17,6 +17,8 @@ public struct InboxState: Sendable, Hashable {
     public var agents: String?
     /// When `letterbox init` created the inbox.
     public var createdAt: Timestamp?
+    /// What `inbox_created` recorded (JSON: the format version and the inbox's id).
+    public var createdDetail: String?
     /// When the last daemon started, and with what (JSON detail).
     public var startedAt: Timestamp?
     public var startDetail: String?
@@ -58,8 +60,9 @@ public struct InboxState: Sendable, Hashable {
         }
         let ts = entry.ts
         switch entry.event {
-        case .inboxCreated:
+        case let .inboxCreated(detail):
             createdAt = ts
+            createdDetail = detail
         case let .agentsListed(detail):
             agents = detail
         case let .daemonStarted(detail):

@@ -132,6 +132,7 @@ extension ThreadState {
                 }
                 message.runs.append(run)
                 message.regeneratePending = false
+                message.regenerateError = nil
                 message.delivery = .sent
             }
             runs[run] = RunState(
@@ -159,9 +160,10 @@ extension ThreadState {
                 state.reason = reason
             }
 
-        case let .toolCall(run, toolCall, tool, file, status):
+        case let .toolCall(run, toolCall, tool, file, status, runtimeID):
             guard runs[run] != nil else { throw fail("run '\(run)' never started") }
-            let record = ToolCallRecord(id: toolCall, tool: tool, file: file, status: status, at: ts)
+            let record = ToolCallRecord(
+                id: toolCall, tool: tool, file: file, status: status, at: ts, runtimeID: runtimeID)
             if let index = runs[run]?.toolCalls.firstIndex(where: { $0.id == toolCall }) {
                 runs[run]?.toolCalls[index] = record
             } else {
@@ -176,12 +178,14 @@ extension ThreadState {
             guard runs[run] != nil else { throw fail("run '\(run)' never started") }
             runs[run]?.customEvents.append(detail)
 
-        case let .approvalRequested(approval, run, file, toolCall, tool):
+        case let .approvalRequested(approval, run, file, toolCall, tool, runtimeID):
             guard let state = runs[run], !state.status.isFinished else { throw fail("run '\(run)' is not in flight") }
             guard approvalRun[approval] == nil else { throw fail("approval '\(approval)' was already requested") }
             approvalRun[approval] = run
             runs[run]?.approvals.append(
-                ApprovalState(id: approval, run: run, file: file, toolCall: toolCall, tool: tool, requestedAt: ts))
+                ApprovalState(
+                    id: approval, run: run, file: file, toolCall: toolCall, tool: tool, requestedAt: ts,
+                    runtimeID: runtimeID))
             runs[run]?.status = .awaitingApproval
 
         case let .approvalAnswered(approval, decision, note, file):
@@ -213,6 +217,13 @@ extension ThreadState {
             try updateMessage(id, fail) { message throws(FormatError) in
                 guard !message.runs.isEmpty else { throw fail("message '\(id)' has no reply to regenerate") }
                 message.regeneratePending = true
+            }
+
+        case let .regenerateFailed(id, reason):
+            try updateMessage(id, fail) { message throws(FormatError) in
+                guard message.regeneratePending else { throw fail("message '\(id)' has no regenerate pending") }
+                message.regeneratePending = false
+                message.regenerateError = reason
             }
 
         case let .abortRequested(run):

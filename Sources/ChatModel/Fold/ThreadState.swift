@@ -66,6 +66,8 @@ public struct ToolCallRecord: Sendable, Hashable {
     public var file: String
     public var status: String
     public var at: Timestamp
+    /// The runtime's id for the record, if it has one.
+    public var runtimeID: String?
 }
 
 /// An approval request and its answer.
@@ -76,6 +78,8 @@ public struct ApprovalState: Sendable, Hashable {
     public var toolCall: String?
     public var tool: String?
     public var requestedAt: Timestamp
+    /// The runtime's id for the request (an approval id, an AG-UI interrupt id), used to answer it.
+    public var runtimeID: String?
     public var answer: Answer?
     /// Whether the runtime has taken the answer.
     public var delivered: Bool = false
@@ -148,6 +152,8 @@ public struct MessageState: Sendable, Hashable {
     public var acceptedAt: Timestamp?
     /// A regenerate was asked for and has not started yet.
     public var regeneratePending: Bool = false
+    /// Why the last regenerate request was refused, if it was.
+    public var regenerateError: String?
     /// The message is on disk but the daemon has not journaled it yet.
     public var notYetSeen: Bool = false
     /// The journal knows it but the file is gone.

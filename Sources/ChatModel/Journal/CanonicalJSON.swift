@@ -52,6 +52,13 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// The JSON string literal for `text`, as bytes.
+    public static func encodeString(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        appendString(text, to: &out)
+        return out
+    }
+
     /// A JSON string literal for `text`, as a Swift string.
     public static func quoted(_ text: String) -> String {
         var out: [UInt8] = []

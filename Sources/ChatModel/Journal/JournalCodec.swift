@@ -24,6 +24,15 @@ public enum JournalCodec {
         return entry
     }
 
+    /// `line` without its `,"hash":"…"` field. In a canonical line a `"` inside a string is escaped, so the
+    /// unescaped key can only be the field itself, and it is never first (`actor` sorts before it).
+    private static func removingHashField(_ line: some Collection<UInt8>, hash: String) -> [UInt8]? {
+        let bytes = Array(line)
+        let field = Array(",\"hash\":".utf8) + CanonicalJSON.encodeString(hash)
+        guard let range = bytes.firstRange(of: field) else { return nil }
+        return Array(bytes[..<range.lowerBound]) + Array(bytes[range.upperBound...])
+    }
+
     private static func baseFields(_ entry: JournalEntry) -> [(String, CanonicalJSON.Value)] {
         [
             ("seq", .int(entry.seq)), ("ts", .string(entry.ts.description)), ("actor", .string(entry.actor.rawValue)),
@@ -74,9 +83,15 @@ public enum JournalCodec {
                 "field '\(error.field)' is missing or has a value this version does not know: the line was changed or damaged"
             )
         }
-        guard encode(entry).elementsEqual(line) else {
+        // One encoding serves both checks: the line without its hash field must be exactly the canonical
+        // encoding of what was decoded (nothing added, retyped or reformatted), and its SHA-256 must be the hash.
+        let base = CanonicalJSON.encode(baseFields(entry))
+        guard let withoutHash = removingHashField(line, hash: entry.hash), withoutHash.elementsEqual(base) else {
             throw FormatError(
                 .journal, "the line is not in canonical form (a field was added, changed in type, or reformatted)")
+        }
+        guard SHA256Hex.digest(base) == entry.hash else {
+            throw FormatError(.journal, "hash does not match the line's content: the line was changed")
         }
         return entry
     }

@@ -40,16 +40,19 @@ extension JournalEvent {
             put("file", file); put("sha256", sha256); put("detail", detail)
         case let .replyAborted(_, file, reason), let .replyErrored(_, file, reason):
             put("file", file); put("reason", reason)
-        case let .toolCall(_, toolCall, tool, file, status):
+        case let .toolCall(_, toolCall, tool, file, status, runtimeID):
             put("tool_call", toolCall); put("tool", tool); put("file", file); put("status", status)
+            put("runtime_id", runtimeID)
         case let .state(_, detail), let .custom(_, detail), let .daemonStarted(detail), let .config(detail),
             let .inboxCreated(detail), let .agentsListed(detail):
             put("detail", detail)
-        case let .approvalRequested(_, run, file, toolCall, tool):
+        case let .approvalRequested(_, run, file, toolCall, tool, runtimeID):
             put("run", run); put("file", file); put("tool_call", toolCall); put("tool", tool)
+            put("runtime_id", runtimeID)
         case let .approvalAnswered(_, decision, note, file):
             put("decision", decision.rawValue); put("note", note); put("file", file)
-        case let .approvalAnswerInvalid(_, reason), let .authFailed(reason), let .runtimeDegraded(reason):
+        case let .approvalAnswerInvalid(_, reason), let .authFailed(reason), let .runtimeDegraded(reason),
+            let .regenerateFailed(_, reason):
             put("reason", reason)
         case let .approvalEditedAfterAnswer(_, sha256):
             put("sha256", sha256)
@@ -120,7 +123,7 @@ extension JournalEvent {
         case "tool_call":
             self = .toolCall(
                 run: try f.string("target"), toolCall: try f.string("tool_call"), tool: try f.string("tool"),
-                file: try f.string("file"), status: try f.string("status"))
+                file: try f.string("file"), status: try f.string("status"), runtimeID: f.optionalString("runtime_id"))
         case "state":
             self = .state(run: try f.string("target"), detail: try f.string("detail"))
         case "custom":
@@ -128,7 +131,8 @@ extension JournalEvent {
         case "approval_requested":
             self = .approvalRequested(
                 approval: try f.string("target"), run: try f.string("run"), file: try f.string("file"),
-                toolCall: f.optionalString("tool_call"), tool: f.optionalString("tool"))
+                toolCall: f.optionalString("tool_call"), tool: f.optionalString("tool"),
+                runtimeID: f.optionalString("runtime_id"))
         case "approval_answered":
             guard let decision = Decision(rawValue: try f.string("decision")) else { throw .init(field: "decision") }
             self = .approvalAnswered(
@@ -140,6 +144,8 @@ extension JournalEvent {
             self = .approvalEditedAfterAnswer(approval: try f.string("target"), sha256: try f.string("sha256"))
         case "approval_sent":
             self = .approvalSent(approval: try f.string("target"), runtimeID: f.optionalString("runtime_id"))
+        case "regenerate_failed":
+            self = .regenerateFailed(message: try f.string("target"), reason: try f.string("reason"))
         case "regenerate_requested":
             self = .regenerateRequested(message: try f.string("target"))
         case "abort_requested":

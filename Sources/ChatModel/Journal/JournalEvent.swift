@@ -36,12 +36,13 @@ public enum JournalEvent: Sendable, Hashable {
     case replyCompleted(run: String, file: String, sha256: String, detail: String?)
     case replyAborted(run: String, file: String, reason: String)
     case replyErrored(run: String, file: String, reason: String)
-    case toolCall(run: String, toolCall: String, tool: String, file: String, status: String)
+    case toolCall(run: String, toolCall: String, tool: String, file: String, status: String, runtimeID: String?)
     case state(run: String, detail: String)
     case custom(run: String, detail: String)
 
     // Approvals
-    case approvalRequested(approval: String, run: String, file: String, toolCall: String?, tool: String?)
+    case approvalRequested(
+        approval: String, run: String, file: String, toolCall: String?, tool: String?, runtimeID: String?)
     case approvalAnswered(approval: String, decision: Decision, note: String?, file: String?)
     case approvalAnswerInvalid(approval: String, reason: String)
     case approvalEditedAfterAnswer(approval: String, sha256: String)
@@ -49,6 +50,8 @@ public enum JournalEvent: Sendable, Hashable {
 
     // Controls
     case regenerateRequested(message: String)
+    /// A regenerate request that the runtime refused for good (the old answers stay).
+    case regenerateFailed(message: String, reason: String)
     case abortRequested(run: String)
     case control(file: String, outcome: Outcome, reason: String?, detail: String?)
 
@@ -81,6 +84,7 @@ public enum JournalEvent: Sendable, Hashable {
         "approval_answer_invalid", "approval_edited_after_answer", "approval_sent", "regenerate_requested",
         "abort_requested", "control", "daemon_started", "daemon_stopped", "config", "auth_failed", "auth_recovered",
         "runtime_degraded", "runtime_recovered", "journal_repaired", "inbox_created", "agents_listed",
+        "regenerate_failed",
     ]
 
     var kindIndex: Int {
@@ -121,6 +125,7 @@ public enum JournalEvent: Sendable, Hashable {
         case .journalRepaired: 33
         case .inboxCreated: 34
         case .agentsListed: 35
+        case .regenerateFailed: 36
         }
     }
 
@@ -130,15 +135,15 @@ public enum JournalEvent: Sendable, Hashable {
         case let .detected(message, _, _), let .accepted(message, _, _, _), let .attempt(message, _, _),
             let .sent(message, _, _, _), let .retryScheduled(message, _, _, _), let .failed(message, _, _),
             let .retryRequested(message), let .editedAfterSend(message, _, _), let .remoteMessage(message, _, _),
-            let .regenerateRequested(message):
+            let .regenerateRequested(message), let .regenerateFailed(message, _):
             message
         case let .rejected(file, _, _), let .control(file, _, _, _): file
         case let .threadBound(id): id
         case let .replyStarted(run, _, _, _, _), let .replyCompleted(run, _, _, _), let .replyAborted(run, _, _),
-            let .replyErrored(run, _, _), let .toolCall(run, _, _, _, _), let .state(run, _), let .custom(run, _),
+            let .replyErrored(run, _, _), let .toolCall(run, _, _, _, _, _), let .state(run, _), let .custom(run, _),
             let .abortRequested(run):
             run
-        case let .approvalRequested(approval, _, _, _, _), let .approvalAnswered(approval, _, _, _),
+        case let .approvalRequested(approval, _, _, _, _, _), let .approvalAnswered(approval, _, _, _),
             let .approvalAnswerInvalid(approval, _), let .approvalEditedAfterAnswer(approval, _),
             let .approvalSent(approval, _):
             approval

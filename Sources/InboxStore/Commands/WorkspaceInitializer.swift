@@ -1,4 +1,5 @@
 import ChatModel
+import Foundation
 
 /// Creates a new workspace (`letterbox init`): configuration, inbox with a sample thread, site
 /// placeholder and `.gitignore` (docs/format.md §1).
@@ -62,10 +63,16 @@ public enum WorkspaceInitializer {
         let opened = try JournalFile.open(
             path: root + "/inbox/" + FileClassifier.journalName, tornFolder: root + "/.letterbox/torn", now: now)
         if opened.entries.isEmpty {
-            try opened.journal.append([(now, .operator, .inboxCreated(detail: #"{"format":1}"#))])
+            try opened.journal.append([(now, .operator, .inboxCreated(detail: inboxCreatedDetail()))])
             created.append("inbox/" + FileClassifier.journalName)
         }
         return created
+    }
+
+    /// The detail of `inbox_created`: the format version and a new random id for the inbox, which
+    /// makes idempotency keys unique across inboxes that share a runtime.
+    public static func inboxCreatedDetail() -> String {
+        #"{"format":1,"id":"\#(UUID().uuidString.lowercased())"}"#
     }
 
     /// Creates thread `id` with a `thread.md` (`letterbox new`).

@@ -88,15 +88,24 @@ public enum DurableWriter {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    /// Removes the daemon's orphan temp files (`.lb-tmp-*`) in `folder`; returns how many.
+    /// Removes orphan temp files (`.lb-tmp-*`) in `folder`: those whose writing process is gone. Returns
+    /// how many were removed.
     @discardableResult
     public static func sweepTempFiles(in folder: String) throws(StoreError) -> Int {
         var removed = 0
         for entry in try FileSystem.list(folder)
         where entry.type == .file && entry.name.hasPrefix(FileClassifier.tempPrefix) {
+            // `.lb-tmp-NAME.PID.RANDOM`: a live writer's file is mid-write, not an orphan.
+            let parts = entry.name.split(separator: ".")
+            if parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, isRunning(pid) { continue }
             try FileSystem.removeFile(folder + "/" + entry.name)
             removed += 1
         }
         return removed
+    }
+
+    /// Whether a process with this pid exists (EPERM means it does, owned by someone else).
+    static func isRunning(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -86,9 +86,15 @@ final class BuildPlan {
                 problem: problem?.description)
             feed.removeAll { $0.thread == id }
             feed += output.feed.prefix(Feeds.inboxLimit)
+            // Keep only what can still make the inbox feed, so memory does not grow with the inbox.
+            if feed.count > 4 * Feeds.inboxLimit {
+                feed.sort(by: Feeds.Entry.newestFirst)
+                feed.removeSubrange(Feeds.inboxLimit...)
+            }
             manifest.threads[id] = Manifest.ThreadRecord(
                 fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
-                feedEntries: output.feed.count)
+                feedEntries: output.feed.count,
+                indexItem: theme.render("indexItem", SitePages.item(output.summary, strings: strings)))
             rendered.append(id)
             build.progress?(index + 1, toRender.count)
         }
@@ -140,19 +146,29 @@ final class BuildPlan {
         let context = page.context()
         let segment = Page.segment(id)
         try sink.put("threads/\(segment).html", theme.render("thread", context))
+        let messages = context["messages"] as? [[String: Any]] ?? []
         let entries = Feeds.entries(
-            thread: id, title: content.snapshot.title, messages: context["messages"] as? [[String: Any]] ?? [],
-            state: content.snapshot.state)
+            thread: id, title: content.snapshot.title, messages: messages, state: content.snapshot.state,
+            limit: max(Feeds.threadLimit, Feeds.inboxLimit))
         let feedContext = Feeds.context(
             title: "\(content.snapshot.title) · \(title)", id: "urn:letterbox:\(id)", selfHref: "\(segment).xml",
             base: "",
             entries: Array(entries.prefix(Feeds.threadLimit)))
         try sink.put("threads/\(segment).xml", theme.render("feed", feedContext))
-        try sink.put(
-            "search/\(segment).js",
-            SearchIndex.shard(
-                thread: id, title: content.snapshot.title, state: content.snapshot.state, bodies: content.bodies,
-                renderer: build.renderer))
+        var items: [SearchIndex.Item] = []
+        for message in messages {
+            items.append(
+                .init(
+                    anchor: message["id"] as? String ?? "", file: message["file"] as? String ?? "",
+                    html: message["body"] as? String ?? ""))
+            for run in message["runs"] as? [[String: Any]] ?? [] {
+                items.append(
+                    .init(
+                        anchor: run["id"] as? String ?? "", file: run["file"] as? String ?? "",
+                        html: run["body"] as? String ?? ""))
+            }
+        }
+        try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
         return ThreadOutput(summary: ThreadSummary(content), feed: entries)
     }
 
@@ -204,8 +220,8 @@ final class BuildPlan {
 
     func writeSitePages(inbox: InboxState, inboxProblem: FormatError?, into sink: OutputSink) throws {
         let summaries = threadIDs.compactMap { manifest.threads[$0]?.summary }
-        try sink.put(
-            "index.html", theme.render("index", SitePages.index(summaries, siteTitle: title, strings: strings)))
+        let items = SitePages.ordered(summaries).compactMap { manifest.threads[$0.id]?.indexItem }
+        try sink.put("index.html", theme.render("index", SitePages.index(items, siteTitle: title, strings: strings)))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }
         problems += summaries.compactMap { summary in summary.problem.map { "\(summary.id): \($0)" } }

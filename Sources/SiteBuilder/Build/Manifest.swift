@@ -24,6 +24,8 @@ struct Manifest: Codable, Sendable {
         var journal: JournalRecord
         /// How many feed entries the thread had (entries only ever grow; fewer means history changed).
         var feedEntries: Int
+        /// The thread's rendered entry on the index.
+        var indexItem: String
     }
 
     var version = formatVersion

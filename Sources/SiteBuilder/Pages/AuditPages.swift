@@ -47,12 +47,12 @@ enum AuditPages {
         case let .detected(message, _, _), let .accepted(message, _, _, _), let .attempt(message, _, _),
             let .sent(message, _, _, _), let .retryScheduled(message, _, _, _), let .failed(message, _, _),
             let .retryRequested(message), let .editedAfterSend(message, _, _), let .remoteMessage(message, _, _),
-            let .regenerateRequested(message):
+            let .regenerateRequested(message), let .regenerateFailed(message, _):
             return message
         case let .replyStarted(_, _, file, _, _), let .replyCompleted(_, file, _, _), let .replyAborted(_, file, _),
-            let .replyErrored(_, file, _), let .toolCall(_, _, _, file, _):
+            let .replyErrored(_, file, _), let .toolCall(_, _, _, file, _, _):
             return file.hasSuffix(".md") ? String(file.dropLast(3)) : file
-        case let .approvalRequested(approval, _, _, _, _), let .approvalAnswered(approval, _, _, _),
+        case let .approvalRequested(approval, _, _, _, _, _), let .approvalAnswered(approval, _, _, _),
             let .approvalAnswerInvalid(approval, _), let .approvalEditedAfterAnswer(approval, _),
             let .approvalSent(approval, _):
             return approval

@@ -26,29 +26,36 @@ enum Feeds {
         }
     }
 
-    /// A thread's entries, newest first: its messages and its finished answers.
-    static func entries(thread: String, title: String, messages: [[String: Any]], state: ThreadState) -> [Entry] {
-        var entries: [Entry] = []
+    /// A thread's entries, newest first: its messages and its finished answers. Only the newest
+    /// `limit` carry their HTML; the rest are kept for counting and merging.
+    static func entries(thread: String, title: String, messages: [[String: Any]], state: ThreadState, limit: Int)
+        -> [Entry]
+    {
+        var entries: [(entry: Entry, html: String)] = []
         let page = "\(Page.segment(thread)).html"
         for (message, context) in zip(state.messages, messages) {
-            entries.append(
-                Entry(
-                    thread: thread, id: "urn:letterbox:\(thread):\(message.id)", title: "\(title): \(message.file)",
-                    updated: message.detectedAt.milliseconds, author: context["author"] as? String ?? "operator",
-                    href: "\(page)#m-\(message.id)", content: context["body"] as? String ?? ""))
+            let entry = Entry(
+                thread: thread, id: "urn:letterbox:\(thread):\(message.id)", title: "\(title): \(message.file)",
+                updated: message.detectedAt.milliseconds, author: context["author"] as? String ?? "operator",
+                href: "\(page)#m-\(message.id)", content: "")
+            entries.append((entry, context["body"] as? String ?? ""))
             for run in (context["runs"] as? [[String: Any]]) ?? [] {
                 guard let file = run["file"] as? String, let id = run["id"] as? String,
-                    let runState = state.runs.values.first(where: { $0.file == file }), let ended = runState.endedAt
+                    let status = run["status"] as? String,
+                    let ended = run["endedAt"] as? Int64, let agent = run["agent"] as? String
                 else { continue }
-                entries.append(
-                    Entry(
-                        thread: thread, id: "urn:letterbox:\(thread):\(id)",
-                        title: "\(title): \(file) (\(runState.status.rawValue))",
-                        updated: ended.milliseconds, author: runState.agent, href: "\(page)#m-\(id)",
-                        content: run["body"] as? String ?? ""))
+                let entry = Entry(
+                    thread: thread, id: "urn:letterbox:\(thread):\(id)", title: "\(title): \(file) (\(status))",
+                    updated: ended, author: agent, href: "\(page)#m-\(id)", content: "")
+                entries.append((entry, run["body"] as? String ?? ""))
             }
         }
-        return entries.sorted(by: Entry.newestFirst)
+        entries.sort { Entry.newestFirst($0.entry, $1.entry) }
+        return entries.enumerated().map { index, pair in
+            var entry = pair.entry
+            if index < limit { entry.content = pair.html }
+            return entry
+        }
     }
 
     /// The feed document's context. `base` is the path from the feed to `threads/` ("" or "threads/").
@@ -73,41 +80,112 @@ enum SearchIndex {
     /// The characters of plain text kept per message.
     static let textLimit = 2000
 
-    static func shard(
-        thread: String, title: String, state: ThreadState, bodies: [String: String], renderer: MarkdownRenderer
-    ) -> String {
-        var items: [String] = []
-        func add(anchor: String, file: String) {
-            let text = String(renderer.plainText(bodies[file] ?? "").prefix(textLimit))
-            let href = "threads/\(Page.segment(thread)).html#m-\(anchor)"
-            items.append(
-                "{\"href\":\(quoted(href)),\"title\":\(quoted("\(title) › \(file)")),\"text\":\(quoted(text))}")
+    /// One searchable item: a message or an answer, its anchor and its rendered HTML.
+    struct Item {
+        var anchor: String
+        var file: String
+        var html: String
+    }
+
+    static func shard(thread: String, title: String, items: [Item]) -> String {
+        var out: [UInt8] = Array("LETTERBOX_SEARCH([\n".utf8)
+        let page = "threads/\(Page.segment(thread)).html#m-"
+        for (index, item) in items.enumerated() {
+            if index > 0 { out.append(contentsOf: ",\n".utf8) }
+            out.append(contentsOf: "{\"href\":".utf8)
+            appendQuoted(page + item.anchor, to: &out)
+            out.append(contentsOf: ",\"title\":".utf8)
+            appendQuoted("\(title) › \(item.file)", to: &out)
+            out.append(contentsOf: ",\"text\":".utf8)
+            appendQuoted(plainText(item.html, limit: textLimit), to: &out)
+            out.append(UInt8(ascii: "}"))
         }
-        for message in state.messages {
-            add(anchor: message.id, file: message.file)
-            for run in state.runs(of: message) { add(anchor: String(run.file.dropLast(3)), file: run.file) }
-        }
-        return "LETTERBOX_SEARCH([\n" + items.joined(separator: ",\n") + "\n]);\n"
+        out.append(contentsOf: "\n]);\n".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func index(shards: [String]) -> String {
-        "LETTERBOX_SHARDS([" + shards.map(quoted).joined(separator: ",") + "]);\n"
-    }
-
-    /// A JSON string literal that is also safe in a script (U+2028/2029 escaped).
-    static func quoted(_ text: String) -> String {
-        var out: [UInt8] = []
-        CanonicalJSON.appendString(text, to: &out)
+        var out: [UInt8] = Array("LETTERBOX_SHARDS([".utf8)
+        for (index, shard) in shards.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendQuoted(shard, to: &out)
+        }
+        out.append(contentsOf: "]);\n".utf8)
         return String(decoding: out, as: UTF8.self)
-            .replacingAll("\u{2028}", with: "\\u2028").replacingAll("\u{2029}", with: "\\u2029")
     }
-}
 
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        guard contains(target) else { return self }
-        var out = ""
-        for character in self { if character == target { out += replacement } else { out.append(character) } }
-        return out
+    /// A JSON string literal that is also safe in a script: U+2028 and U+2029 escaped as well.
+    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        var literal: [UInt8] = []
+        CanonicalJSON.appendString(text, to: &literal)
+        var index = 0
+        while index < literal.count {
+            // U+2028 / U+2029 are E2 80 A8 / E2 80 A9 in UTF-8.
+            if literal[index] == 0xE2, index + 2 < literal.count, literal[index + 1] == 0x80,
+                literal[index + 2] == 0xA8 || literal[index + 2] == 0xA9
+            {
+                out.append(contentsOf: (literal[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                index += 3
+            } else {
+                out.append(literal[index])
+                index += 1
+            }
+        }
+    }
+
+    /// The text of rendered HTML: tags dropped, the few entities cmark writes decoded, whitespace
+    /// collapsed, at most `limit` bytes (cut on a character boundary).
+    static func plainText(_ html: String, limit: Int) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(min(limit, html.utf8.count))
+        var inTag = false
+        var pendingSpace = false
+        var bytes = html.utf8.makeIterator()
+        var entity: [UInt8] = []
+        var inEntity = false
+        func emit(_ byte: UInt8) {
+            if byte == 32 || byte == 10 || byte == 9 || byte == 13 {
+                pendingSpace = !out.isEmpty
+                return
+            }
+            if pendingSpace { out.append(32); pendingSpace = false }
+            out.append(byte)
+        }
+        while let byte = bytes.next(), out.count < limit {
+            if inTag {
+                if byte == UInt8(ascii: ">") { inTag = false; pendingSpace = !out.isEmpty }
+                continue
+            }
+            if inEntity {
+                if byte == UInt8(ascii: ";") || entity.count > 8 {
+                    inEntity = false
+                    switch String(decoding: entity, as: UTF8.self) {
+                    case "amp": emit(UInt8(ascii: "&"))
+                    case "lt": emit(UInt8(ascii: "<"))
+                    case "gt": emit(UInt8(ascii: ">"))
+                    case "quot": emit(UInt8(ascii: "\""))
+                    case "#39": emit(UInt8(ascii: "'"))
+                    default: emit(32)
+                    }
+                    entity.removeAll()
+                } else {
+                    entity.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "<"): inTag = true
+            case UInt8(ascii: "&"): inEntity = true
+            default: emit(byte)
+            }
+        }
+        // Never cut a UTF-8 sequence in half.
+        while let last = out.last, last & 0xC0 == 0x80 || last >= 0xC0 {
+            let start = out.lastIndex { $0 & 0xC0 != 0x80 } ?? 0
+            let length = out[start] >= 0xF0 ? 4 : out[start] >= 0xE0 ? 3 : out[start] >= 0xC0 ? 2 : 1
+            if out.count - start == length { break }
+            out.removeSubrange(start...)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -4,20 +4,24 @@ import InboxStore
 
 /// The index, status and agents pages' contexts.
 enum SitePages {
-    static func index(_ summaries: [ThreadSummary], siteTitle: String, strings: [String: String]) -> [String: Any] {
+    /// The index: the threads' pre-rendered items (see `item`), newest activity first.
+    static func index(_ items: [String], siteTitle: String, strings: [String: String]) -> [String: Any] {
         var context = Page.base(
             title: strings["threads"] ?? "", siteTitle: siteTitle, root: "", nav: "threads", strings: strings,
             feed: "feed.xml")
-        context["threads"] = ordered(summaries).map { summary -> [String: Any] in
-            [
-                "href": Page.segment(summary.id), "title": summary.title,
-                "agent": summary.agent ?? strings["no_agent"] ?? "",
-                "messageCount": summary.messageCount, "tags": summary.tags,
-                "lastActivity": Page.time(summary.lastActivity.map(Timestamp.init(milliseconds:))) ?? false,
-                "badges": summary.badges(strings),
-            ]
-        }
+        context["threads"] = items
         return context
+    }
+
+    /// One thread's entry on the index.
+    static func item(_ summary: ThreadSummary, strings: [String: String]) -> [String: Any] {
+        compact([
+            "href": Page.segment(summary.id), "title": summary.title,
+            "agent": summary.agent ?? strings["no_agent"] ?? "",
+            "messageCount": summary.messageCount, "tags": summary.tags,
+            "lastActivity": Page.time(summary.lastActivity.map(Timestamp.init(milliseconds:))),
+            "badges": summary.badges(strings), "strings": strings,
+        ])
     }
 
     /// Threads by last activity, newest first; ties by id so the order is stable.

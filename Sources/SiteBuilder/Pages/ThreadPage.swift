@@ -104,6 +104,7 @@ struct ThreadPage {
         let body = content.bodies[run.file]
         return compact([
             "id": String(run.file.dropLast(3)), "file": run.file, "label": label, "agent": run.agent,
+            "endedAt": run.endedAt?.milliseconds,
             "at": Page.time(run.startedAt), "status": run.status.rawValue,
             "statusLabel": Page.label(run.status, strings),
             "reason": run.reason, "missing": body == nil, "body": renderer.html(body ?? ""),

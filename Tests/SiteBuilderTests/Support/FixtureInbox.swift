@@ -187,7 +187,7 @@ final class FixtureInbox {
                     .runtime,
                     .toolCall(
                         run: run, toolCall: "call-1", tool: "restart_service", file: "restart.reply.tool-1.md",
-                        status: "pending")
+                        status: "pending", runtimeID: nil)
                 )
             ])
         try inbox.write(
@@ -206,7 +206,7 @@ final class FixtureInbox {
                     .runtime,
                     .approvalRequested(
                         approval: "restart.reply.approval-1", run: run, file: "restart.reply.approval-1.md",
-                        toolCall: "call-1", tool: "restart_service")
+                        toolCall: "call-1", tool: "restart_service", runtimeID: nil)
                 )
             ])
 
@@ -291,7 +291,7 @@ final class FixtureInbox {
                         .runtime,
                         .approvalRequested(
                             approval: "\(id).reply.approval-1", run: run, file: "\(id).reply.approval-1.md",
-                            toolCall: "c-\(id)", tool: id)
+                            toolCall: "c-\(id)", tool: id, runtimeID: nil)
                     ),
                     (
                         .operator,

@@ -1,0 +1,455 @@
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+
+/// Delivery: attempts and their outcomes, the runtime's health, agents, approvals, aborts.
+extension InboxCoordinator {
+    /// Journals attempt N of `message` and hands out the job that makes it. False when it cannot start.
+    func startAttempt(_ book: ThreadBook, message: MessageState) -> Bool {
+        guard let requestID = message.requestID else { return false }
+        let agentName = book.agent(for: messageAgent(book, message), default: defaultAgent)
+        guard let agentName, !agentName.isEmpty else {
+            append(
+                book, .daemon,
+                .failed(
+                    message: message.id,
+                    reason:
+                        "no agent: name one in thread.md (agent: ID), in the message's front matter, or as default_agent in letterbox.yaml\(agentHint)",
+                    attempt: nil))
+            return false
+        }
+        if !agentsListed.isEmpty
+            || configuration.runtimes.allSatisfy({ runtimes[$0.name]?.capabilities.agentListing == false })
+        {
+            let chat = agents.filter(\.isChat)
+            if !chat.contains(where: { $0.id == agentName }) {
+                let known = agents.first { $0.id == agentName }
+                let why =
+                    known == nil ? "unknown agent '\(agentName)'" : "agent '\(agentName)' is not in the chat scope"
+                append(book, .daemon, .failed(message: message.id, reason: "\(why)\(agentHint)", attempt: nil))
+                return false
+            }
+        }
+        let runtimeName = runtimeName(forAgent: agentName)
+        guard let runtime = runtimes[runtimeName] else { return false }
+        guard health[runtimeName]?.allowsRequest(now: now()) ?? true else {
+            if let retryAt = health[runtimeName]?.retryAt {
+                wake(at: clock.now + .milliseconds(max(0, retryAt.milliseconds - now().milliseconds)))
+            }
+            return false
+        }
+        guard let content = acceptedText(book, message) else { return false }
+        let attempt = message.attempts.count + 1
+        append(book, .daemon, .attempt(message: message.id, requestID: requestID, attempt: attempt))
+        let run = runID(book, message: message)
+        let outgoing = OutgoingMessage(
+            thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
+            message: message.id, requestID: requestID, agent: agentName, content: content, run: run,
+            history: runtime.capabilities.serverHistory ? [] : history(book, before: message.id))
+        let active = ActiveRun(
+            run: run, message: message.id, agent: agentName, runtime: runtimeName,
+            reference: RunReference(run: run, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: nil))
+        book.busy = true
+        book.active = active
+        jobs.yield(
+            .send(
+                runtime: runtimeName, thread: book.id, message: message.id, attempt: attempt, outgoing: outgoing,
+                signal: active.abort))
+        return true
+    }
+
+    /// " (agents with the chat scope: a, b)" or nothing when none are known.
+    var agentHint: String {
+        let chat = agents.filter(\.isChat).map(\.id).sorted()
+        return chat.isEmpty ? "" : " (agents with the chat scope: \(chat.joined(separator: ", ")))"
+    }
+
+    /// The message's own `agent:` (read again from its file, which is cheap and avoids storing it twice).
+    func messageAgent(_ book: ThreadBook, _ message: MessageState) -> String? {
+        guard case .operator = message.origin,
+            let bytes = try? FileSystem.readFile(book.folder + "/" + message.file, maxBytes: 1 << 21),
+            let parsed = try? OperatorMessage.parse(id: message.id, bytes: bytes, maxBytes: 1 << 21)
+        else { return message.agent.flatMap { $0.isEmpty ? nil : $0 } }
+        return parsed.agent
+    }
+
+    /// The text that was accepted. After a restart it is read again and must still hash to what the
+    /// journal recorded; if the file changed in between, the message fails with what to do.
+    func acceptedText(_ book: ThreadBook, _ message: MessageState) -> String? {
+        if let text = book.accepted[message.id] { return text }
+        let path = book.folder + "/" + message.file
+        guard let bytes = try? FileSystem.readFile(path, maxBytes: workspace.config.limits.messageBytes),
+            SHA256Hex.digest(bytes) == message.sha256,
+            let parsed = try? OperatorMessage.parse(
+                id: message.id, bytes: bytes, maxBytes: workspace.config.limits.messageBytes)
+        else {
+            append(
+                book, .daemon,
+                .failed(
+                    message: message.id,
+                    reason:
+                        "the file changed or disappeared after it was accepted and before it was sent, so the accepted text is gone; drop a new file to send the new text",
+                    attempt: nil))
+            return nil
+        }
+        book.accepted[message.id] = parsed.body
+        return parsed.body
+    }
+
+    /// `hello.run-2`: the run id for the next answer to `message`.
+    func runID(_ book: ThreadBook, message: MessageState) -> String {
+        "\(message.id).run-\(message.runs.count + 1)"
+    }
+
+    // MARK: Outcomes
+
+    /// The runtime acknowledged the message: bind the thread, journal `sent`, and start recording the run.
+    func delivered(thread: String, message: String, attempt: Int, acceptance: Acceptance) {
+        guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID
+        else { return }
+        var events: [(Actor, JournalEvent)] = []
+        if let runtimeThread = acceptance.runtimeThreadID, book.state.runtimeThreadID != runtimeThread {
+            events.append((.runtime, .threadBound(runtimeThreadID: runtimeThread)))
+        }
+        events.append(
+            (
+                .runtime,
+                .sent(message: message, requestID: requestID, attempt: attempt, runtimeID: acceptance.runtimeMessageID)
+            ))
+        append(book, events)
+        book.accepted[message] = nil
+        book.active?.reference = acceptance.reference
+        if let runtime = book.active?.runtime { recordSuccess(runtime: runtime) }
+        delivered += 1
+        logger.info(
+            "delivered", metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "attempt": "\(attempt)"])
+        flushSite()
+    }
+
+    /// An attempt failed: retry later, pause, or fail the message, as the error says.
+    func deliveryFailed(thread: String, message: String, attempt: Int, error: RuntimeError) {
+        guard let book = threads[thread] else { return }
+        let runtime = book.active?.runtime ?? configuration.runtimes[0].name
+        book.busy = false
+        book.active = nil
+        guard case .sending(attempt) = book.state.message(message)?.delivery else { return }
+        switch error.kind {
+        case let .transient(retryAfter):
+            recordFailure(runtime: runtime, reason: error.message)
+            switch retry.decide(attempt: attempt, retryAfterSeconds: retryAfter, unit: random()) {
+            case let .retry(delay):
+                let notBefore = now().adding(milliseconds: delay)
+                let hint = retryAfter.map { String(format: " (Retry-After: %.0f s)", $0) } ?? ""
+                append(
+                    book, .daemon,
+                    .retryScheduled(
+                        message: message, attempt: attempt, reason: error.message + hint, notBefore: notBefore))
+                wake(at: clock.now + .milliseconds(delay))
+            case .giveUp:
+                append(
+                    book, .daemon,
+                    .failed(
+                        message: message, reason: "gave up after \(attempt) attempts; last error: \(error.message)",
+                        attempt: attempt))
+            }
+        case .authentication:
+            let pause = pauseForAuthentication(runtime: runtime, reason: error.message)
+            append(
+                book, .daemon,
+                .retryScheduled(
+                    message: message, attempt: attempt,
+                    reason: "waiting: \(error.message); delivery resumes once the runtime accepts the token",
+                    notBefore: pause))
+        case .rejected, .unsupported, .protocolViolation:
+            recordSuccess(runtime: runtime)
+            append(book, .daemon, .failed(message: message, reason: error.message, attempt: attempt))
+        case .cancelled:
+            // Shutting down: the attempt stays open and the next start retries it with the same key.
+            return
+        }
+        logger.info(
+            "delivery failed",
+            metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "error": "\(error.message)"])
+        schedule()
+    }
+
+    // MARK: Health
+
+    func recordSuccess(runtime: String) {
+        guard var state = health[runtime] else { return }
+        state.probing = false
+        if state.authPause != nil {
+            state.authPause = nil
+            appendInbox(.daemon, .authRecovered)
+            logger.notice("the runtime accepts the token again", metadata: ["runtime": "\(runtime)"])
+        }
+        if state.breaker.recordSuccess() == .recovered {
+            appendInbox(.daemon, .runtimeRecovered)
+            logger.notice("runtime recovered", metadata: ["runtime": "\(runtime)"])
+        }
+        health[runtime] = state
+    }
+
+    func recordFailure(runtime: String, reason: String) {
+        guard var state = health[runtime] else { return }
+        state.probing = false
+        if state.breaker.recordFailure(now: now()) == .degraded {
+            appendInbox(
+                .daemon, .runtimeDegraded(reason: "\(state.breaker.threshold) failures in a row; last: \(reason)"))
+            logger.warning("runtime degraded", metadata: ["runtime": "\(runtime)", "reason": "\(reason)"])
+        }
+        health[runtime] = state
+    }
+
+    /// Pauses all delivery to `runtime` until it accepts the token; returns when the next probe goes.
+    func pauseForAuthentication(runtime: String, reason: String) -> Timestamp {
+        var state = health[runtime] ?? RuntimeHealth(breaker: CircuitBreaker(configuration.delivery.breaker))
+        let backoff = min(60_000, (state.authPause?.backoffMilliseconds ?? 1000) * 2)
+        let retryAt = now().adding(milliseconds: backoff)
+        if state.authPause == nil {
+            appendInbox(.daemon, .authFailed(reason: reason))
+            logger.error("the runtime refuses the token; delivery is paused", metadata: ["runtime": "\(runtime)"])
+        }
+        state.authPause = (reason, retryAt, backoff)
+        state.probing = false
+        health[runtime] = state
+        wake(at: clock.now + .milliseconds(backoff))
+        return retryAt
+    }
+
+    // MARK: Agents
+
+    /// A runtime listed its agents: keep them (with the configured ones) and journal a change.
+    func agentsListed(runtime: String, result: Result<[RuntimeAgent], RuntimeError>) {
+        switch result {
+        case let .success(list):
+            agentsListed.insert(runtime)
+            agents.removeAll { agent in agent.runtime == runtime && !configuration.agents.contains { $0.id == agent.id }
+            }
+            agents += list.filter { listed in !agents.contains { $0.id == listed.id } }
+            agents.sort { $0.id < $1.id }
+            let detail = Self.json(
+                agents.map { agent -> [String: Any] in
+                    ["id": agent.id, "name": agent.name ?? agent.id, "scopes": agent.scopes, "runtime": agent.runtime]
+                })
+            if inboxState.agents != detail { appendInbox(.daemon, .agentsListed(detail: detail)) }
+            recordSuccess(runtime: runtime)
+        case let .failure(error):
+            if case .authentication = error.kind { _ = pauseForAuthentication(runtime: runtime, reason: error.message) }
+            if case .unsupported = error.kind { agentsListed.insert(runtime) }
+            logger.warning(
+                "could not list the runtime's agents", metadata: ["runtime": "\(runtime)", "error": "\(error.message)"])
+        }
+        schedule()
+    }
+
+    // MARK: Approvals
+
+    /// The operator answered an approval (file or control): journal it and send it.
+    func answer(_ book: ThreadBook, approval id: String, decision: Decision, note: String?, file: String?) {
+        guard let approval = book.state.approval(id), approval.isPending else { return }
+        append(book, .operator, .approvalAnswered(approval: id, decision: decision, note: note, file: file))
+        sendAnswers(book)
+    }
+
+    /// Sends answered approvals of the active run. Runtimes that resume with a new request (AG-UI) get
+    /// every answer at once, after the last pending one is answered.
+    func sendAnswers(_ book: ThreadBook) {
+        guard let active = book.active, let run = book.state.runs[active.run], let runtime = runtimes[active.runtime]
+        else { return }
+        let unsent = run.approvals.filter { $0.answer != nil && !$0.delivered }
+        guard !unsent.isEmpty else { return }
+        if runtime.capabilities.resumesWithAnswers && run.approvals.contains(where: \.isPending) { return }
+        let answers = unsent.compactMap { approval -> ApprovalAnswer? in
+            guard let answer = approval.answer, let runtimeID = approval.runtimeID else { return nil }
+            return ApprovalAnswer(
+                runtimeID: runtimeID, decision: answer.decision, note: answer.note, toolCallID: approval.toolCall)
+        }
+        guard !book.answersInFlight, book.answersRetryAt.map({ $0 <= clock.now }) ?? true,
+            let message = book.state.message(run.message),
+            let outgoing = outgoingForRun(book, message: message, run: active.run)
+        else { return }
+        book.answersInFlight = true
+        book.answersRetryAt = nil
+        jobs.yield(
+            .answer(
+                runtime: active.runtime, thread: book.id, run: active.run, answers: answers,
+                reference: active.reference,
+                outgoing: outgoing, signal: active.abort))
+    }
+
+    /// The runtime took the answers.
+    func answersDelivered(thread: String, run: String, approvals runtimeIDs: [String], error: RuntimeError?) {
+        guard let book = threads[thread], let state = book.state.runs[run] else { return }
+        book.answersInFlight = false
+        if let error {
+            logger.warning(
+                "could not send an approval answer", metadata: ["thread.id": "\(thread)", "error": "\(error.message)"])
+            switch error.kind {
+            case .transient, .authentication:
+                // Answering is idempotent (same decision again is a no-op), so it is simply sent again.
+                book.answersRetryAt = clock.now + .seconds(2)
+                wake(at: clock.now + .seconds(2))
+            case .cancelled:
+                break
+            case .rejected, .unsupported, .protocolViolation:
+                if book.active?.run == run {
+                    finish(book, end: .errored(reason: "the runtime refused the approval answer: \(error.message)"))
+                }
+            }
+            return
+        }
+        let sent = state.approvals.filter { approval in approval.runtimeID.map(runtimeIDs.contains) ?? false }
+        append(book, sent.map { (.runtime, .approvalSent(approval: $0.id, runtimeID: $0.runtimeID)) })
+        flushSite()
+    }
+
+    /// The outgoing message for a run (for runtimes that resend history with each request).
+    func outgoingForRun(_ book: ThreadBook, message: MessageState, run: String) -> OutgoingMessage? {
+        let content =
+            book.accepted[message.id]
+            ?? (try? FileSystem.readFile(
+                book.folder + "/" + message.file, maxBytes: workspace.config.limits.messageBytes))
+            .flatMap {
+                try? OperatorMessage.parse(id: message.id, bytes: $0, maxBytes: workspace.config.limits.messageBytes)
+                    .body
+            } ?? ""
+        let agent = book.state.runs[run]?.agent ?? message.agent ?? ""
+        let runtime = runtimes[runtimeName(forAgent: agent)]
+        return OutgoingMessage(
+            thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
+            message: message.id, requestID: message.requestID ?? "", agent: agent, content: content, run: run,
+            history: runtime?.capabilities.serverHistory == false ? history(book, before: message.id) : [])
+    }
+
+    // MARK: Abort and regenerate
+
+    /// Stops the running reply: the connection is closed and, where the runtime has it, the abort
+    /// endpoint is called. The reply keeps the text that arrived.
+    func abortRun(_ book: ThreadBook, target: String?) -> ControlOutcome {
+        guard let active = book.active, book.state.runs[active.run].map({ !$0.status.isFinished }) ?? true else {
+            return .failure("nothing is running in this thread")
+        }
+        if let target, target != active.run, target != active.message,
+            target != active.file.map({ String($0.dropLast(3)) })
+        {
+            return .failure("'\(target)' is not the running reply (\(active.run))")
+        }
+        guard let runtime = runtimes[active.runtime], runtime.capabilities.abort else {
+            return .failure("the runtime '\(active.runtime)' does not support abort")
+        }
+        if book.state.runs[active.run] != nil { append(book, .operator, .abortRequested(run: active.run)) }
+        book.active?.abortRequested = true
+        active.abort.fire()
+        jobs.yield(.abort(runtime: active.runtime, thread: book.id, run: active.run, reference: active.reference))
+        return .success(Self.json(["run": active.run]))
+    }
+
+    /// Starts a regenerated answer for `message` (its earlier answers are kept).
+    func startRegenerate(_ book: ThreadBook, message: MessageState) -> Bool {
+        let agent = message.agent ?? book.meta.agent ?? defaultAgent ?? ""
+        let runtimeName = runtimeName(forAgent: agent)
+        guard health[runtimeName]?.allowsRequest(now: now()) ?? true else { return false }
+        let run = runID(book, message: message)
+        guard let outgoing = outgoingForRun(book, message: message, run: run) else { return false }
+        let previous = RunReference(
+            run: message.runs.last ?? "", runtimeThreadID: book.state.runtimeThreadID,
+            runtimeMessageID: message.runtimeID,
+            excludedRuntimeIDs: earlierReplyIDs(book, message: message, excluding: ""))
+        if let retryAt = book.regenerateRetryAt, retryAt > clock.now {
+            wake(at: retryAt)
+            return false
+        }
+        let active = ActiveRun(run: run, message: message.id, agent: agent, runtime: runtimeName, reference: previous)
+        book.busy = true
+        book.active = active
+        jobs.yield(
+            .regenerate(
+                runtime: runtimeName, thread: book.id, run: run, outgoing: outgoing, previous: previous,
+                signal: active.abort))
+        return true
+    }
+
+    /// The runtime accepted a regenerate request; the new run's updates follow.
+    func regenerateAccepted(thread: String, run: String, acceptance: Acceptance) {
+        guard let book = threads[thread], book.active?.run == run else { return }
+        book.active?.reference = acceptance.reference
+        recordSuccess(runtime: book.active?.runtime ?? "")
+    }
+
+    /// A regenerate request failed before any run started: transient failures are retried with
+    /// backoff; anything else (or too many) is journaled as `regenerate_failed`, keeping the old answers.
+    func regenerateFailed(thread: String, run: String, error: RuntimeError) {
+        guard let book = threads[thread], book.active?.run == run, let message = book.active?.message else { return }
+        let runtime = book.active?.runtime ?? ""
+        book.busy = false
+        book.active = nil
+        let failures = book.regenerateFailures[message, default: 0] + 1
+        book.regenerateFailures[message] = failures
+        if case let .transient(retryAfter) = error.kind {
+            recordFailure(runtime: runtime, reason: error.message)
+            if case let .retry(delay) = retry.decide(attempt: failures, retryAfterSeconds: retryAfter, unit: random()) {
+                book.regenerateRetryAt = clock.now + .milliseconds(delay)
+                wake(at: clock.now + .milliseconds(delay))
+                return
+            }
+        } else if case .authentication = error.kind {
+            _ = pauseForAuthentication(runtime: runtime, reason: error.message)
+            return
+        } else if case .cancelled = error.kind {
+            return
+        }
+        book.regenerateFailures[message] = nil
+        book.regenerateRetryAt = nil
+        append(book, .daemon, .regenerateFailed(message: message, reason: error.message))
+        schedule()
+    }
+
+    // MARK: History
+
+    /// The conversation before `message`, for runtimes that need it resent each time: operator messages
+    /// that were sent, and each one's latest complete answer with its tool calls.
+    func history(_ book: ThreadBook, before message: String) -> [HistoryItem] {
+        var items: [HistoryItem] = []
+        for earlier in book.state.messages {
+            if earlier.id == message { break }
+            guard earlier.acceptedAt != nil, earlier.delivery == .sent || earlier.delivery == .replied else { continue }
+            let text: String
+            if case .remote = earlier.origin {
+                text = bodyOf(book, file: earlier.file)
+            } else {
+                text = book.accepted[earlier.id] ?? bodyOf(book, file: earlier.file)
+            }
+            items.append(HistoryItem(role: .user, id: earlier.runtimeID ?? earlier.id, content: text))
+            guard let run = book.state.runs(of: earlier).last(where: { $0.status == .complete }) else { continue }
+            let calls = run.toolCalls.map { call in
+                ToolCallSummary(id: call.id, name: call.tool, arguments: toolArguments(book, file: call.file))
+            }
+            if !calls.isEmpty {
+                items.append(HistoryItem(role: .assistant, id: run.id + "-tools", content: "", toolCalls: calls))
+                for call in run.toolCalls {
+                    items.append(
+                        HistoryItem(
+                            role: .tool, id: run.id + "-" + call.id, content: toolResult(book, file: call.file) ?? "",
+                            toolCallID: call.id))
+                }
+            }
+            items.append(
+                HistoryItem(role: .assistant, id: run.runtimeID ?? run.id, content: replyText(book, file: run.file)))
+        }
+        return items
+    }
+
+    func bodyOf(_ book: ThreadBook, file: String) -> String {
+        guard let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 16 << 20),
+            let text = try? TextFile.decode(bytes, maxBytes: 16 << 20)
+        else { return "" }
+        return String((try? FrontMatter.split(text).body) ?? text[...]).trimmingWhitespace
+    }
+}
+
+extension RuntimeCapabilities {
+    /// Approval answers go back as a new request that resumes the run (AG-UI), all at once.
+    public var resumesWithAnswers: Bool { !serverHistory }
+}

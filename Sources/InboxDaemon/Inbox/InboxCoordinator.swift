@@ -1,0 +1,404 @@
+public import ChatModel
+import Foundation
+public import InboxStore
+public import Logging
+
+/// Work the coordinator hands out; the daemon service runs each in its task group.
+enum DaemonJob: Sendable {
+    /// Deliver a message (its `attempt` is already journaled), then record its run.
+    case send(
+        runtime: String, thread: String, message: String, attempt: Int, outgoing: OutgoingMessage, signal: AbortSignal)
+    /// Record a run that was going before a restart.
+    case follow(runtime: String, thread: String, run: String, reference: RunReference, signal: AbortSignal)
+    /// Ask for a new answer to a message, then record it.
+    case regenerate(
+        runtime: String, thread: String, run: String, outgoing: OutgoingMessage, previous: RunReference,
+        signal: AbortSignal)
+    /// Send approval answers (and record the resumed run, for runtimes that resume with a new request).
+    case answer(
+        runtime: String, thread: String, run: String, answers: [ApprovalAnswer], reference: RunReference,
+        outgoing: OutgoingMessage, signal: AbortSignal)
+    /// Stop a run in the runtime.
+    case abort(runtime: String, thread: String, run: String, reference: RunReference)
+    /// Ask a runtime for its agents.
+    case listAgents(runtime: String)
+    /// Call `tick()` at this instant.
+    case wake(ContinuousClock.Instant)
+}
+
+/// The daemon's core: owns every journal and thread state, turns file events, runtime answers and
+/// timers into journal lines and files, and decides what to do next (docs/daemon.md).
+///
+/// Its methods do not suspend, so nothing interleaves inside one: decisions are made on a consistent
+/// state. Network work happens in jobs, which report back through the methods in
+/// `InboxCoordinator+Delivery.swift` and `InboxCoordinator+Runs.swift`.
+public actor InboxCoordinator {
+    let configuration: DaemonConfiguration
+    let runtimes: [String: any ChatRuntime]
+    let logger: Logger
+    /// Wall-clock time for the journal (injected for tests).
+    let now: @Sendable () -> Timestamp
+    /// A random number in [0, 1) for backoff jitter (injected for tests).
+    let random: @Sendable () -> Double
+    let clock = ContinuousClock()
+    let retry: RetryPolicy
+
+    var workspace: Workspace { configuration.workspace }
+    var settle: Duration { .milliseconds(configuration.delivery.settleMilliseconds) }
+
+    var inboxJournal: JournalFile?
+    var inboxState = InboxState()
+    var inboxID = "inbox"
+    var threads: [String: ThreadBook] = [:]
+    /// Thread folders found at start whose journals are not read yet (read on demand or in the catch-up).
+    var unloaded: Set<String> = []
+    /// Top-level entries already reported as rejected.
+    var rejectedRoot: Set<String> = []
+
+    /// Paths waiting for their quiet window to pass.
+    var settling: [String: ContinuousClock.Instant] = [:]
+    /// The earliest pending wake job.
+    var nextWake: ContinuousClock.Instant?
+
+    var health: [String: RuntimeHealth] = [:]
+    var agents: [RuntimeAgent] = []
+    var agentsListed: Set<String> = []
+
+    /// Threads whose site pages are stale.
+    var siteDirty: Set<String> = []
+    let jobs: AsyncStream<DaemonJob>.Continuation
+    let siteChanges: AsyncStream<Set<String>>.Continuation
+    var stopping = false
+    /// Counters for the benchmark and logs.
+    public internal(set) var delivered = 0
+
+    init(
+        configuration: DaemonConfiguration, runtimes: [String: any ChatRuntime], logger: Logger,
+        now: @escaping @Sendable () -> Timestamp, random: @escaping @Sendable () -> Double,
+        jobs: AsyncStream<DaemonJob>.Continuation, siteChanges: AsyncStream<Set<String>>.Continuation
+    ) {
+        self.configuration = configuration
+        self.runtimes = runtimes
+        self.logger = logger
+        self.now = now
+        self.random = random
+        self.jobs = jobs
+        self.siteChanges = siteChanges
+        self.retry = RetryPolicy(configuration.delivery.retry)
+        for runtime in configuration.runtimes {
+            health[runtime.name] = RuntimeHealth(breaker: CircuitBreaker(configuration.delivery.breaker))
+        }
+        agents = configuration.agents.map {
+            RuntimeAgent(
+                id: $0.id, name: $0.name, scopes: $0.scopes, runtime: $0.runtime ?? configuration.runtimes[0].name)
+        }
+    }
+
+    // MARK: Start and stop
+
+    /// Opens the inbox journal, records the start, and lists the threads. Threads are read lazily:
+    /// `catchUp()` reads them all in the background, and any event in a thread reads it at once.
+    func start(detail: String) throws {
+        try FileSystem.createDirectory(workspace.inbox)
+        let opened = try JournalFile.open(
+            path: workspace.inboxJournalPath, tornFolder: workspace.tornFolder, now: now())
+        inboxJournal = opened.journal
+        inboxState = try InboxState.fold(opened.entries)
+        if inboxState.createdAt == nil {
+            appendInbox(.operator, .inboxCreated(detail: WorkspaceInitializer.inboxCreatedDetail()))
+        }
+        inboxID = Self.inboxID(from: inboxState.createdDetail) ?? "inbox"
+        appendInbox(.daemon, .daemonStarted(detail: detail))
+        appendInbox(.daemon, .config(detail: configurationSummary()))
+        for entry in try FileSystem.list(workspace.inbox) {
+            switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
+            case let .thread(id): unloaded.insert(id)
+            case let .rejected(reason): rejectRoot(entry.name, reason: reason)
+            case .journal, .ignored: break
+            }
+        }
+        for runtime in configuration.runtimes { jobs.yield(.listAgents(runtime: runtime.name)) }
+        siteDirty.formUnion(unloaded)
+        flushSite()
+    }
+
+    /// Reads every thread not read yet, sweeping temp files and resuming interrupted work. Returns
+    /// how many threads it read.
+    @discardableResult
+    func catchUp(batch: Int = 50) -> Int {
+        var count = 0
+        for id in unloaded.sorted().prefix(batch) {
+            _ = book(id)
+            count += 1
+        }
+        if count > 0 { schedule() }
+        return count
+    }
+
+    var hasUnloaded: Bool { !unloaded.isEmpty }
+
+    /// Records the stop; in-flight runs are left for the next start to resume (the journal says where).
+    func stop(reason: String?) {
+        guard !stopping else { return }
+        stopping = true
+        for book in threads.values { book.active?.abort.fire() }
+        appendInbox(.daemon, .daemonStopped(reason: reason))
+        flushSite()
+    }
+
+    // MARK: Journals
+
+    /// Appends to a thread's journal and folds the lines into its state. A failed append stops the
+    /// thread (its problem is shown) rather than the daemon.
+    @discardableResult
+    func append(_ book: ThreadBook, _ events: [(Actor, JournalEvent)]) -> Bool {
+        guard let journal = book.journal, book.problem == nil else { return false }
+        let ts = now()
+        do {
+            let entries = try journal.append(events.map { (ts, $0.0, $0.1) })
+            for entry in entries { try book.state.apply(entry) }
+        } catch {
+            book.problem = "cannot write the journal: \(error)"
+            logger.error("journal append failed", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+            return false
+        }
+        siteDirty.insert(book.id)
+        return true
+    }
+
+    func append(_ book: ThreadBook, _ actor: Actor, _ event: JournalEvent) {
+        append(book, [(actor, event)])
+    }
+
+    func appendInbox(_ actor: Actor, _ event: JournalEvent) {
+        guard let journal = inboxJournal else { return }
+        do {
+            for entry in try journal.append([(now(), actor, event)]) { try inboxState.apply(entry) }
+        } catch {
+            logger.error("inbox journal append failed", metadata: ["error": "\(error)"])
+        }
+        siteDirty.insert("")
+    }
+
+    func rejectRoot(_ name: String, reason: String) {
+        guard rejectedRoot.insert(name).inserted, inboxState.rejected[name]?.reason != reason else { return }
+        appendInbox(.daemon, .rejected(file: name, reason: reason, sha256: nil))
+    }
+
+    // MARK: Threads
+
+    /// The thread's book, reading it first if needed. Nil when the name is not a thread.
+    func book(_ id: String) -> ThreadBook? {
+        if let book = threads[id] { return book }
+        guard Names.isValidThreadName(id), let entry = try? FileSystem.entry(at: workspace.threadFolder(id)),
+            entry.type == .directory
+        else { return nil }
+        unloaded.remove(id)
+        let book = ThreadBook(id: id, folder: workspace.threadFolder(id))
+        threads[id] = book
+        load(book)
+        return book
+    }
+
+    private func load(_ book: ThreadBook) {
+        do {
+            try DurableWriter.sweepTempFiles(in: book.folder)
+            let opened = try JournalFile.open(
+                path: book.folder + "/" + FileClassifier.journalName, tornFolder: workspace.tornFolder, now: now())
+            book.journal = opened.journal
+            book.state = try ThreadState.fold(opened.entries, thread: book.id)
+            if let kept = opened.repairedTo {
+                logger.warning(
+                    "repaired a torn journal line", metadata: ["thread.id": "\(book.id)", "file.path": "\(kept)"])
+            }
+        } catch {
+            book.problem = "\(error)"
+            logger.error(
+                "thread journal unusable; leaving the thread alone",
+                metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+            return
+        }
+        book.controlsDone = Set(book.state.controls.map(\.file))
+        readMeta(book)
+        recover(book)
+        rescan(book)
+        siteDirty.insert(book.id)
+    }
+
+    func readMeta(_ book: ThreadBook) {
+        let path = book.folder + "/" + FileClassifier.threadMetaName
+        guard FileSystem.exists(path) else {
+            book.meta = ThreadMeta()
+            return
+        }
+        do {
+            book.meta = try ThreadMeta.parse(bytes: try FileSystem.readFile(path, maxBytes: 64 * 1024))
+        } catch {
+            book.meta = ThreadMeta()
+            logger.warning("thread.md is invalid", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Picks up what a previous daemon left in flight: an attempt with no outcome is closed (and
+    /// retried with the same key, so a runtime that deduplicates does nothing twice); a run still
+    /// going is followed again where the runtime allows, else closed as errored with its text kept.
+    private func recover(_ book: ThreadBook) {
+        for message in book.state.messages {
+            if case let .sending(attempt) = message.delivery {
+                append(
+                    book, .daemon,
+                    .retryScheduled(
+                        message: message.id, attempt: attempt,
+                        reason: "the daemon stopped during this attempt; it is retried with the same key",
+                        notBefore: now()))
+            }
+        }
+        guard let run = book.state.activeRun, let message = book.state.message(run.message) else { return }
+        let runtimeName = runtimeName(forAgent: run.agent)
+        let reference = RunReference(
+            run: run.id, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: message.runtimeID,
+            excludedRuntimeIDs: earlierReplyIDs(book, message: message, excluding: run.id))
+        var active = ActiveRun(
+            run: run.id, message: run.message, file: run.file, agent: run.agent, runtime: runtimeName,
+            reference: reference)
+        active.text = replyText(book, file: run.file)
+        for call in run.toolCalls { active.toolFiles[call.id] = call.file }
+        for approval in run.approvals { if let id = approval.runtimeID { active.approvals[id] = approval.id } }
+        book.active = active
+        guard let runtime = runtimes[runtimeName], runtime.follow(reference) != nil else {
+            finish(
+                book,
+                end: .errored(
+                    reason: "the daemon stopped while this reply was being written; the text that arrived is kept"))
+            return
+        }
+        jobs.yield(
+            .follow(runtime: runtimeName, thread: book.id, run: run.id, reference: reference, signal: active.abort))
+    }
+
+    /// Runtime ids of the replies of earlier runs of `message`, so a followed run ignores them.
+    func earlierReplyIDs(_ book: ThreadBook, message: MessageState, excluding run: String) -> [String] {
+        book.state.runs(of: message).filter { $0.id != run }.compactMap { earlier in
+            earlier.runtimeID ?? earlier.detail.flatMap { Self.jsonString($0, key: "runtime_id") }
+        }
+    }
+
+    // MARK: Scheduling
+
+    /// Starts whatever can start: deliveries, regenerations, approval answers, within the limits.
+    func schedule() {
+        guard !stopping else { return }
+        let instant = clock.now
+        let wall = now()
+        var running = threads.values.filter { $0.busy || $0.active != nil }.count
+        for id in threads.keys.sorted() {
+            guard running < configuration.delivery.maxParallelThreads else { break }
+            guard let book = threads[id], book.problem == nil, !book.busy, book.active == nil else { continue }
+            if let regenerate = book.state.messages.first(where: { $0.regeneratePending }) {
+                if startRegenerate(book, message: regenerate) { running += 1 }
+                continue
+            }
+            guard let message = book.state.messages.first(where: \.isAwaitingDelivery) else { continue }
+            if case let .retrying(_, notBefore, _) = message.delivery, notBefore > wall {
+                wake(at: instant + .milliseconds(notBefore.milliseconds - wall.milliseconds))
+                continue
+            }
+            if startAttempt(book, message: message) { running += 1 }
+        }
+        flushSite()
+    }
+
+    /// Timers fire here: settled files, due retries, pending reply snapshots.
+    func tick() {
+        let instant = clock.now
+        if let next = nextWake, next <= instant { nextWake = nil }
+        processSettled(at: instant)
+        flushReplies(at: instant)
+        schedule()
+    }
+
+    /// Makes sure `tick()` runs at `instant` (or earlier).
+    func wake(at instant: ContinuousClock.Instant) {
+        if let next = nextWake, next <= instant { return }
+        nextWake = instant
+        jobs.yield(.wake(instant))
+    }
+
+    /// Tells the site refresher which threads changed.
+    func flushSite() {
+        guard !siteDirty.isEmpty else { return }
+        siteChanges.yield(siteDirty)
+        siteDirty = []
+    }
+
+    // MARK: Helpers
+
+    func configurationSummary() -> String {
+        let runtimes = configuration.runtimes.map { runtime -> [String: Any] in
+            ["name": runtime.name, "kind": runtime.kind.rawValue, "url": Self.redactedURL(runtime.url)]
+        }
+        let summary: [String: Any] = [
+            "settle_ms": configuration.delivery.settleMilliseconds,
+            "max_parallel_threads": configuration.delivery.maxParallelThreads, "runtimes": runtimes,
+            "default_agent": configuration.defaultAgent ?? NSNull(), "site": configuration.buildSite,
+        ]
+        return Self.json(summary)
+    }
+
+    /// A URL without user info or query (which could hold a secret).
+    static func redactedURL(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "<unparseable url>" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        return components.string ?? "<unparseable url>"
+    }
+
+    static func json(_ object: Any) -> String {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func jsonString(_ json: String, key: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return nil
+        }
+        return object[key] as? String
+    }
+
+    static func inboxID(from detail: String?) -> String? {
+        detail.flatMap { jsonString($0, key: "id") }.map { String($0.prefix(8)) }
+    }
+
+    /// The runtime serving `agent` (the first runtime when none is known).
+    func runtimeName(forAgent agent: String) -> String {
+        agents.first { $0.id == agent }?.runtime ?? configuration.runtimes[0].name
+    }
+}
+
+/// A runtime's health: the circuit breaker, and a pause while it refuses the token.
+struct RuntimeHealth {
+    var breaker: CircuitBreaker
+    /// Set while the runtime refuses the token: why, and when to try again.
+    var authPause: (reason: String, retryAt: Timestamp, backoffMilliseconds: Int64)?
+    /// One request is out to test the runtime again.
+    var probing = false
+
+    /// Whether a delivery may go out now. An open breaker or an auth pause lets one probe through when due.
+    mutating func allowsRequest(now: Timestamp) -> Bool {
+        if let pause = authPause {
+            guard !probing, now >= pause.retryAt else { return false }
+            probing = true
+            return true
+        }
+        return breaker.allowsRequest(now: now)
+    }
+
+    /// When a blocked runtime lets the next probe through.
+    var retryAt: Timestamp? { authPause?.retryAt ?? breaker.reopensAt }
+}

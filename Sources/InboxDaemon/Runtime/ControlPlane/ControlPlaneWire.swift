@@ -1,0 +1,75 @@
+/// The control plane's JSON, exactly as docs/runtime-api.md spells it.
+enum ControlPlaneWire {
+    struct Agents: Decodable {
+        struct Agent: Decodable {
+            var id: String
+            var name: String?
+            var scopeIds: [String]
+        }
+        var agents: [Agent]
+    }
+
+    struct Threads: Decodable {
+        struct Thread: Decodable {
+            var id: String
+            var title: String?
+            var agentId: String?
+            var createdAt: String?
+            var updatedAt: String?
+        }
+        var threads: [Thread]
+        var nextCursor: String?
+    }
+
+    struct Message: Decodable, Sendable {
+        struct ToolCall: Decodable, Sendable {
+            var id: String
+            var name: String
+            var arguments: String?
+            var result: String?
+        }
+        struct Approval: Decodable, Sendable {
+            var id: String
+            var toolCallId: String?
+            var prompt: String?
+            var status: String
+        }
+        var id: String
+        var threadId: String?
+        var seq: Int
+        var role: String
+        var content: String?
+        var createdAt: String?
+        var updatedAt: String?
+        var status: String
+        var replyTo: String?
+        var toolCall: ToolCall?
+        var approval: Approval?
+    }
+
+    struct Messages: Decodable {
+        var messages: [Message]
+    }
+
+    struct Post: Encodable {
+        var threadId: String?
+        var title: String?
+        var agentId: String
+        var content: String
+        var clientMessageId: String?
+    }
+
+    struct Accepted: Decodable {
+        var threadId: String
+        var message: Message
+    }
+
+    struct Regenerated: Decodable {
+        var message: Message
+    }
+
+    struct ApprovalAnswer: Encodable {
+        var decision: String
+        var note: String?
+    }
+}

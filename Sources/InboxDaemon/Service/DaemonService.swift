@@ -1,0 +1,222 @@
+public import AsyncHTTPClient
+public import ChatModel
+import Foundation
+public import InboxStore
+public import Logging
+public import ServiceLifecycle
+import SiteBuilder
+import Synchronization
+
+/// `letterbox daemon`: watches the inbox, delivers messages, records runs and keeps the site current.
+///
+/// A `Service` for swift-service-lifecycle: on SIGTERM/SIGINT it stops taking new work, records the
+/// stop, and returns; anything in flight is resumed from the journal by the next start.
+public struct DaemonService: Service {
+    public let configuration: DaemonConfiguration
+    let httpClient: HTTPClient
+    let logger: Logger
+    let environment: [String: String]
+    /// Called once the daemon is ready (lock held, watcher running, state loaded): for tests and the benchmark.
+    let onReady: @Sendable (ReadyInfo) async -> Void
+
+    /// What the daemon reports when it is ready.
+    public struct ReadyInfo: Sendable {
+        /// From the start of `run()` to ready.
+        public var startup: Duration
+        public var threads: Int
+    }
+
+    public init(
+        configuration: DaemonConfiguration, httpClient: HTTPClient, logger: Logger, environment: [String: String],
+        onReady: @escaping @Sendable (ReadyInfo) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.logger = logger
+        self.environment = environment
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let workspace = configuration.workspace
+        let lock = try InboxLock.acquire(in: workspace)
+        defer { withExtendedLifetime(lock) {} }
+        let runtimes = try makeRuntimes()
+        let (jobs, jobsContinuation) = AsyncStream<DaemonJob>.makeStream()
+        let (siteChanges, siteContinuation) = AsyncStream<Set<String>>.makeStream()
+        let coordinator = InboxCoordinator(
+            configuration: configuration, runtimes: runtimes, logger: logger,
+            now: { Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) },
+            random: { Double.random(in: 0..<1) },
+            jobs: jobsContinuation, siteChanges: siteContinuation)
+        let detail = InboxCoordinator.json(["pid": Int(getpid()), "version": Self.version])
+        try await coordinator.start(detail: detail)
+        let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
+        let worker = Worker(coordinator: coordinator, runtimes: runtimes, logger: logger)
+        let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        try? DaemonStatus(
+            pid: getpid(), version: Self.version, startedAt: startedAt, heartbeatAt: startedAt,
+            heartbeatSeconds: configuration.heartbeatSeconds
+        ).write(in: workspace)
+        let threadCount = await coordinator.unloaded.count
+        logger.notice(
+            "letterbox daemon ready",
+            metadata: ["inbox": "\(workspace.inbox)", "threads": "\(threadCount)", "startup": "\(clock.now - started)"])
+        await onReady(ReadyInfo(startup: clock.now - started, threads: threadCount))
+
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await event in events { await coordinator.fileEvent(event) }
+            }
+            group.addTask {
+                // Read every thread in the background; events in a thread read it at once anyway.
+                while await coordinator.hasUnloaded, !Task.isCancelled {
+                    await coordinator.catchUp()
+                    await Task.yield()
+                }
+                await coordinator.rescanAll()
+            }
+            group.addTask {
+                let rescan = Duration.seconds(configuration.delivery.rescanSeconds)
+                while (try? await Task.sleep(for: rescan)) != nil { await coordinator.rescanAll() }
+            }
+            group.addTask { await heartbeat(startedAt: startedAt, workspace: workspace) }
+            if configuration.buildSite {
+                group.addTask { await refreshSite(changes: siteChanges, workspace: workspace) }
+            }
+            group.addTask {
+                // On SIGTERM/SIGINT: stop taking work, record the stop, and end the job stream,
+                // which ends this group. Work in flight is resumed from the journal next time.
+                try? await gracefulShutdown()
+                logger.notice("shutting down")
+                await coordinator.stop(reason: "shutdown requested")
+                await watcher.stop()
+                jobsContinuation.finish()
+                siteContinuation.finish()
+            }
+            for await job in jobs {
+                group.addTask { await worker.perform(job) }
+            }
+            group.cancelAll()
+        }
+        try? DaemonStatus(
+            pid: getpid(), version: Self.version, startedAt: startedAt,
+            heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000),
+            heartbeatSeconds: configuration.heartbeatSeconds, stoppedAt: Int64(Date().timeIntervalSince1970 * 1000)
+        ).write(in: workspace)
+        logger.notice("letterbox daemon stopped")
+    }
+
+    static let version = "0.1.0"
+
+    /// One client per configured runtime.
+    func makeRuntimes() throws -> [String: any ChatRuntime] {
+        var runtimes: [String: any ChatRuntime] = [:]
+        for runtime in configuration.runtimes {
+            let token = try configuration.token(for: runtime, environment: environment)
+            let timeout = Duration.seconds(runtime.timeoutSeconds ?? configuration.delivery.timeoutSeconds)
+            let http = HTTPTransport(client: httpClient, baseURL: runtime.url, token: token, timeout: timeout)
+            var runtimeLogger = logger
+            runtimeLogger[metadataKey: "runtime"] = "\(runtime.name)"
+            switch runtime.kind {
+            case .controlPlane:
+                runtimes[runtime.name] = ControlPlaneClient(
+                    name: runtime.name, http: http, pollWaitSeconds: configuration.delivery.pollWaitSeconds,
+                    logger: runtimeLogger)
+            case .agUI, .openAI:
+                runtimes[runtime.name] = try RuntimeFactory.make(
+                    runtime, http: http, configuration: configuration, logger: runtimeLogger)
+            }
+        }
+        return runtimes
+    }
+
+    /// Rewrites `.letterbox/daemon.json` so the status page (and anyone) can tell the daemon is alive.
+    private func heartbeat(startedAt: Int64, workspace: Workspace) async {
+        let interval = Duration.seconds(configuration.heartbeatSeconds)
+        while (try? await Task.sleep(for: interval)) != nil, !Task.isShuttingDownGracefully {
+            let status = DaemonStatus(
+                pid: getpid(), version: Self.version, startedAt: startedAt,
+                heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000),
+                heartbeatSeconds: configuration.heartbeatSeconds)
+            try? status.write(in: workspace)
+        }
+    }
+
+    /// Keeps the site current: after each batch of changes, an incremental build of just those threads.
+    /// Changes that arrive during a build are coalesced into the next one.
+    private func refreshSite(changes: AsyncStream<Set<String>>, workspace: Workspace) async {
+        let build: SiteBuild
+        do {
+            build = try SiteBuild(workspace: workspace, logger: logger)
+        } catch {
+            logger.error("cannot build the site; the daemon goes on without it", metadata: ["error": "\(error)"])
+            return
+        }
+        let pending = PendingChanges()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await batch in changes { pending.add(batch) }
+                pending.close()
+            }
+            // Builds run here, in this task, which owns the (non-Sendable) builder.
+            var lastSave = ContinuousClock.now
+            while let batch = await pending.next() {
+                do {
+                    let report = try build.build(changed: batch.subtracting([""]))
+                    logger.debug("site updated", metadata: ["report": "\(report.summary)"])
+                } catch {
+                    logger.error("site build failed", metadata: ["error": "\(error)"])
+                }
+                if ContinuousClock.now - lastSave > .seconds(10) {
+                    try? build.saveManifest()
+                    lastSave = .now
+                }
+            }
+            try? build.saveManifest()
+        }
+    }
+}
+
+/// Changed thread ids waiting for the next site build; `next()` waits until there are some.
+final class PendingChanges: Sendable {
+    private let state = Mutex<(changes: Set<String>, closed: Bool, waiter: CheckedContinuation<Set<String>?, Never>?)>(
+        ([], false, nil))
+
+    func add(_ batch: Set<String>) {
+        let waiter = state.withLock { state -> (CheckedContinuation<Set<String>?, Never>, Set<String>)? in
+            state.changes.formUnion(batch)
+            guard let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            defer { state.changes = [] }
+            return (waiter, state.changes)
+        }
+        waiter.map { $0.0.resume(returning: $0.1) }
+    }
+
+    func close() {
+        let waiter = state.withLock { state -> CheckedContinuation<Set<String>?, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    func next() async -> Set<String>? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Set<String>?? in
+                if !state.changes.isEmpty {
+                    defer { state.changes = [] }
+                    return .some(state.changes)
+                }
+                if state.closed { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+internal import CInotifyTools
+import Foundation
+import Synchronization
+
+/// Watches the inbox recursively with libinotifytools, on a thread of its own.
+///
+/// libinotifytools keeps global state, so there is one watcher per process, driven from one thread;
+/// its blocking reads stay off the cooperative pool and reach async code through an `AsyncStream`.
+/// Events are hints (docs/daemon.md): the daemon also rescans at start, on overflow and on a timer.
+public final class InotifyWatcher: Sendable {
+    /// What happened to a path.
+    public enum Event: Sendable, Hashable {
+        /// A file was written and closed, or moved in: it may be ready.
+        case written(String)
+        /// A file or folder was removed or moved away.
+        case removed(String)
+        /// A folder appeared (and is now watched, with everything in it).
+        case folderCreated(String)
+        /// The kernel dropped events: rescan everything.
+        case overflow
+    }
+
+    /// A watcher could not start.
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private static let running = Mutex(false)
+    private let stopped = Atomic<Bool>(false)
+    private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let done = Atomic<Bool>(false)
+
+    /// Starts watching `root`; events arrive on the returned stream until `stop()`.
+    public static func start(root: String) throws -> (InotifyWatcher, AsyncStream<Event>) {
+        let claimed = running.withLock { running -> Bool in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard claimed else { throw StartError(description: "an inotify watcher is already running in this process") }
+        guard inotifytools_initialize() != 0 else {
+            running.withLock { $0 = false }
+            throw StartError(description: "inotify could not start (error \(inotifytools_error()))")
+        }
+        let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF)
+        guard inotifytools_watch_recursively(root, mask) != 0 else {
+            let code = inotifytools_error()
+            inotifytools_cleanup()
+            running.withLock { $0 = false }
+            let hint = code == ENOSPC ? " (the inotify watch limit is reached: raise fs.inotify.max_user_watches)" : ""
+            throw StartError(description: "cannot watch \(root): \(String(cString: strerror(code)))\(hint)")
+        }
+        let watcher = InotifyWatcher()
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
+        let thread = Thread { watcher.loop(mask: mask, continuation: continuation) }
+        thread.name = "letterbox.inotify"
+        thread.start()
+        return (watcher, stream)
+    }
+
+    /// Stops the watcher; returns once its thread has let go of inotify (within about a second).
+    public func stop() async {
+        stopped.store(true, ordering: .relaxed)
+        if done.load(ordering: .acquiring) { return }
+        await withCheckedContinuation { continuation in
+            let resumeNow = finished.withLock { slot -> Bool in
+                if done.load(ordering: .acquiring) { return true }
+                slot = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func loop(mask: Int32, continuation: AsyncStream<Event>.Continuation) {
+        while !stopped.load(ordering: .relaxed) {
+            // A one-second timeout lets the loop notice stop().
+            guard let event = inotifytools_next_event(1) else { continue }
+            let flags = event.pointee.mask
+            if flags & UInt32(IN_Q_OVERFLOW) != 0 {
+                continuation.yield(.overflow)
+                continue
+            }
+            guard let folderPointer = inotifytools_filename_from_wd(event.pointee.wd) else { continue }
+            var folder = String(cString: folderPointer)
+            if folder.hasSuffix("/") { folder.removeLast() }
+            let name: String
+            if event.pointee.len > 0 {
+                let namePointer = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+                name = String(cString: namePointer.assumingMemoryBound(to: CChar.self))
+            } else {
+                name = ""
+            }
+            let path = name.isEmpty ? folder : folder + "/" + name
+            let isFolder = flags & UInt32(IN_ISDIR) != 0
+            if isFolder && flags & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+                // Watch the new folder (and anything already inside it) before reporting it.
+                _ = inotifytools_watch_recursively(path, mask)
+                continuation.yield(.folderCreated(path))
+            } else if flags & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+                continuation.yield(.written(path))
+            } else if flags & UInt32(IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF) != 0 {
+                if isFolder && flags & UInt32(IN_MOVED_FROM) != 0 { _ = inotifytools_remove_watch_by_filename(path) }
+                continuation.yield(.removed(path))
+            }
+        }
+        inotifytools_cleanup()
+        continuation.finish()
+        Self.running.withLock { $0 = false }
+        let waiter = finished.withLock { slot -> CheckedContinuation<Void, Never>? in
+            done.store(true, ordering: .releasing)
+            defer { slot = nil }
+            return slot
+        }
+        waiter?.resume()
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ChatModel
+import Foundation
+import InboxDaemon
+import InboxStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Watch the inbox, deliver each message once, write replies, keep the site current.",
+        discussion: """
+            Runs until SIGTERM or SIGINT. letterbox.yaml supplies the runtime and delivery settings; \
+            LETTERBOX_RUNTIME_URL / LETTERBOX_RUNTIME_KIND and these flags override them. The token comes \
+            from $LETTERBOX_TOKEN or the runtime's token_file. One daemon per inbox.
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+
+    @Option(help: ArgumentHelp("The site folder (default: from letterbox.yaml).", valueName: "DIR"))
+    var site: String?
+
+    @Option(help: ArgumentHelp("The runtime's URL.", valueName: "URL"))
+    var runtimeURL: String?
+
+    @Option(help: ArgumentHelp("The runtime's protocol: control-plane, ag-ui or openai.", valueName: "KIND"))
+    var runtimeKind: String?
+
+    @Option(help: "For ag-ui and openai runtimes without configured agents: the agent's name.")
+    var agent: String?
+
+    @Option(help: "For openai runtimes: the model to ask for.")
+    var model: String?
+
+    @Option(name: .customLong("settle-ms"), help: "The quiet window before a saved file is read, in milliseconds.")
+    var settleMilliseconds: Int?
+
+    @Flag(help: "Do not build the site.")
+    var noSite = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let logger = Logging.bootstrapped(label: "letterbox.daemon")
+            let workspace = try options.workspace(site: site)
+            var overrides = DaemonConfiguration.Overrides()
+            overrides.runtimeURL = runtimeURL
+            if let runtimeKind {
+                guard let kind = WorkspaceConfig.Runtime.Kind(rawValue: runtimeKind) else {
+                    throw ValidationError("--runtime-kind must be control-plane, ag-ui or openai, not '\(runtimeKind)'")
+                }
+                overrides.runtimeKind = kind
+            }
+            overrides.agent = agent
+            overrides.model = model
+            overrides.settleMilliseconds = settleMilliseconds
+            overrides.buildSite = noSite ? false : nil
+            let environment = ProcessInfo.processInfo.environment
+            let configuration = DaemonConfiguration(
+                workspace: workspace, overrides: overrides, environment: environment)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                let daemon = DaemonService(
+                    configuration: configuration, httpClient: client, logger: logger, environment: environment)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            } catch let error as DaemonConfiguration.TokenError {
+                try? await client.shutdown()
+                Terminal.error(error.description)
+                throw Exit.config
+            } catch let error as InotifyWatcher.StartError {
+                try? await client.shutdown()
+                Terminal.error(error.description)
+                throw Exit.unavailable
+            } catch {
+                try? await client.shutdown()
+                throw Self.unwrap(error)
+            }
+            try await client.shutdown()
+        }
+    }
+
+    /// ServiceGroup wraps a service's error; the CLI reports the original.
+    static func unwrap(_ error: any Error) -> any Error {
+        if let error = error as? ServiceGroupError,
+            let cause = Mirror(reflecting: error).descendant("backing", "underlyingError") as? any Error
+        {
+            return cause
+        }
+        return error
+    }
+}
