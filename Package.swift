@@ -110,6 +110,15 @@ let package = Package(
         ),
         .testTarget(name: "LetterboxCLITests", dependencies: ["letterbox"]),
         .testTarget(
+            name: "InboxDaemonTests",
+            dependencies: [
+                "InboxDaemon", "InboxStore", "ChatModel", "ReferenceRuntime", "letterbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "ReferenceRuntimeTests",
             dependencies: [
                 "ReferenceRuntime",

@@ -317,10 +317,26 @@ extension InboxCoordinator {
             } ?? ""
         let agent = book.state.runs[run]?.agent ?? message.agent ?? ""
         let runtime = runtimes[runtimeName(forAgent: agent)]
-        return OutgoingMessage(
+        var outgoing = OutgoingMessage(
             thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
             message: message.id, requestID: message.requestID ?? "", agent: agent, content: content, run: run,
             history: runtime?.capabilities.serverHistory == false ? history(book, before: message.id) : [])
+        if let state = book.state.runs[run] {
+            let text = book.active?.run == run ? (book.active?.text ?? "") : replyText(book, file: state.file)
+            let calls = state.toolCalls.map {
+                ToolCallSummary(id: $0.id, name: $0.tool, arguments: toolArguments(book, file: $0.file))
+            }
+            outgoing.runSoFar = [
+                HistoryItem(role: .assistant, id: state.runtimeID ?? run, content: text, toolCalls: calls)
+            ]
+            for call in state.toolCalls {
+                if let result = toolResult(book, file: call.file) {
+                    outgoing.runSoFar.append(
+                        HistoryItem(role: .tool, id: "\(run)-\(call.id)", content: result, toolCallID: call.id))
+                }
+            }
+        }
+        return outgoing
     }
 
     // MARK: Abort and regenerate

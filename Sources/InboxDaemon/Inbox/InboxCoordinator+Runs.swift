@@ -244,7 +244,9 @@ extension InboxCoordinator {
             return  // waiting for answers; sendAnswers resumes it
         }
         if active.abortRequested {
-            finish(book, end: .aborted(reason: "aborted by the operator"))
+            // Recorded when the runtime's abort request comes back (`abortDelivered`), so `aborted`
+            // means the runtime stopped, not only that the connection closed.
+            return
         } else if let error = error as? RuntimeError, case .cancelled = error.kind {
             return  // shutting down: the next start resumes or closes it
         } else if error is CancellationError || stopping {

@@ -91,6 +91,10 @@ public struct OutgoingMessage: Sendable, Hashable {
     public var run: String
     /// Earlier messages (for runtimes without server-side history), oldest first, this one excluded.
     public var history: [HistoryItem]
+    /// When answering approvals: what the interrupted run produced so far (the assistant message with
+    /// its tool calls, and tool results already known), rebuilt from the journal and files so that a
+    /// resume after a restart sends the same thing.
+    public var runSoFar: [HistoryItem] = []
 
     public init(
         thread: String, threadTitle: String, runtimeThreadID: String?, message: String, requestID: String,

@@ -1,0 +1,199 @@
+import AsyncHTTPClient
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+import ReferenceRuntime
+import Testing
+
+@testable import InboxDaemon
+
+/// A scratch workspace with a fast configuration, and helpers to drive and observe it.
+final class Scratch: @unchecked Sendable {
+    // @unchecked: only paths, set once in init.
+    let root: String
+    var inbox: String { root + "/inbox" }
+
+    init(settleMilliseconds: Int = 40, extraConfig: String = "") throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("lb-daemon-\(UUID().uuidString)").path
+        try WorkspaceInitializer.create(in: root, now: Timestamp(milliseconds: 1_795_000_000_000))
+        let config = """
+            version: 1
+            default_agent: assistant
+            delivery:
+              settle_ms: \(settleMilliseconds)
+              poll_wait_seconds: 2
+              timeout_seconds: 3
+              rescan_seconds: 600
+              retry:
+                base_ms: 40
+                max_ms: 400
+                max_attempts: 6
+              breaker:
+                failures: 3
+                cooldown_ms: 300
+            \(extraConfig)
+            """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: root + "/letterbox.yaml"))
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    var workspace: Workspace {
+        get throws { try Workspace.locate(from: root) }
+    }
+
+    func thread(_ id: String, agent: String? = nil) throws {
+        try WorkspaceInitializer.createThread(id, title: nil, agent: agent, in: workspace)
+    }
+
+    /// Writes a file the way a careful editor would (one write, then close).
+    func write(_ relative: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: inbox + "/" + relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func read(_ relative: String) -> String? {
+        try? String(contentsOfFile: inbox + "/" + relative, encoding: .utf8)
+    }
+
+    func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: inbox + "/" + relative) }
+
+    func files(_ thread: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: inbox + "/" + thread)) ?? []).sorted()
+    }
+
+    /// The thread's folded state, read from disk.
+    func state(_ thread: String) throws -> ThreadState {
+        try InboxReader.readThread(thread, in: workspace).state
+    }
+
+    func journal(_ thread: String) throws -> [JournalEntry] {
+        try InboxReader.readThread(thread, in: workspace).entries
+    }
+
+    func inboxState() throws -> InboxState { try InboxReader.read(workspace).inbox }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes; records an issue on timeout.
+    @discardableResult
+    func waitUntil(
+        _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: () throws -> Bool
+    ) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if (try? condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+        return false
+    }
+}
+
+/// A reference runtime in this process and a real `letterbox daemon` process on a scratch workspace.
+///
+/// The daemon runs as its own process, as it does for users: libinotifytools allows one watcher per
+/// process, tests run in parallel, and crash tests need something to SIGKILL.
+struct DaemonHarness {
+    static let token = "test-token-\(UUID().uuidString.prefix(8))"
+
+    /// Runs `body` with a reference runtime on 127.0.0.1 and a daemon process watching `scratch`.
+    static func run<T: Sendable>(
+        _ scratch: Scratch, streamInterval: Duration = .milliseconds(5), arguments: [String] = [],
+        _ body: @Sendable (RunningReferenceRuntime) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let runtimeConfiguration = ReferenceRuntimeConfiguration(port: 0, token: token, streamInterval: streamInterval)
+        return try await ReferenceRuntimeServer.withRunning(configuration: runtimeConfiguration, logger: logger) {
+            runtime in
+            let daemon = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL, arguments: arguments)
+            defer { daemon.stop() }
+            try await daemon.waitUntilReady()
+            return try await body(runtime)
+        }
+    }
+}
+
+/// A `letterbox daemon` process.
+final class DaemonProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test's task.
+    let process: Process
+    let log: String
+
+    static let binary: String = {
+        var url = Bundle.main.bundleURL
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("letterbox").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent("letterbox").path
+    }()
+
+    private init(process: Process, log: String) {
+        self.process = process
+        self.log = log
+    }
+
+    static func start(
+        _ scratch: Scratch, runtimeURL: String, arguments: [String] = [], token: String = DaemonHarness.token
+    ) throws -> DaemonProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["daemon", "--runtime-url", runtimeURL] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
+        var environment = ProcessInfo.processInfo.environment
+        environment["LETTERBOX_TOKEN"] = token
+        environment["LETTERBOX_LOG_LEVEL"] = "debug"
+        process.environment = environment
+        let log = scratch.root + "/.letterbox/daemon-\(UUID().uuidString.prefix(6)).log"
+        try FileManager.default.createDirectory(atPath: scratch.root + "/.letterbox", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return DaemonProcess(process: process, log: log)
+    }
+
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits for the "ready" log line; fails with the log if the process exits first.
+    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if output.contains("letterbox daemon ready") { return }
+            if !process.isRunning {
+                Issue.record("the daemon exited with \(process.terminationStatus):\n\(output)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the daemon did not get ready:\n\(output)")
+        throw CancellationError()
+    }
+
+    /// SIGTERM, then wait (SIGKILL after 10 s).
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(SIGKILL) }
+    }
+
+    /// Sends a signal (SIGKILL for crash tests) and waits for the process to end.
+    func kill(_ signal: Int32) {
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+}
+
+extension RunningReferenceRuntime {
+    /// Real effects the runtime recorded, of one kind.
+    func effects(_ kind: ReferenceEffect.Kind) async -> [ReferenceEffect] {
+        await control.effects().filter { $0.kind == kind }
+    }
+}
