@@ -6,9 +6,8 @@ PREFIX       ?= $(HOME)/.local
 APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gfm-extensions-dev \
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-BIN          := .build/debug/letterbox
 
-.PHONY: all deps build release install test lint demo clean
+.PHONY: all deps peers build release install test lint demo bench bench-site bench-daemon clean
 
 all: build
 
@@ -19,6 +18,10 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+## peers: the Python venv with the real AG-UI / OpenAI peers the tests talk to (offline once installed)
+peers: deps
+	Tests/Peers/setup-venv.sh
 
 build: deps
 	$(SWIFT) build
@@ -32,22 +35,30 @@ install: release
 	install -m 0755 .build/release/letterbox $(PREFIX)/bin/letterbox
 	@echo "installed $(PREFIX)/bin/letterbox"
 
-## test: every test (unit, real files, the CLI)
-test: deps
+## test: every test (unit, real files and inotify, real HTTP, real processes, Chromium, real peers)
+test: deps peers
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
-## demo: a scratch workspace, a message, and its status
+## demo: the reference runtime and the daemon on this repository's inbox/; the site in site/
 demo: build
-	@rm -rf .build/demo
-	$(BIN) init .build/demo
-	cd .build/demo && ../debug/letterbox new ops --title "Operations" --agent assistant
-	cd .build/demo && echo "Is the nightly backup healthy?" | ../debug/letterbox send ops -
-	cd .build/demo && ../debug/letterbox status
-	cd .build/demo && ../debug/letterbox audit verify
+	scripts/demo.sh "$(CURDIR)"
+
+## bench: every benchmark (figures go in docs/benchmarks.md by hand)
+bench: bench-site bench-daemon
+
+bench-site: deps
+	$(SWIFT) build -c release --product letterbox
+	$(SWIFT) build -c release --product letterbox-bench
+	.build/release/letterbox-bench site
+
+bench-daemon: deps
+	$(SWIFT) build -c release --product letterbox
+	$(SWIFT) build -c release --product letterbox-bench
+	.build/release/letterbox-bench daemon
 
 clean:
-	rm -rf .build
+	rm -rf .build .venv

@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "LetterboxBench",
             dependencies: [
-                "ChatModel", "InboxStore", "SiteBuilder",
+                "ChatModel", "InboxStore", "SiteBuilder", "ReferenceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

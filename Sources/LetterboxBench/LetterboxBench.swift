@@ -12,10 +12,10 @@ import SiteBuilder
 /// `letterbox-bench`: the benchmarks behind docs/benchmarks.md (`make bench`). Not tests: they
 /// report figures against targets and never fail a build.
 @main
-struct LetterboxBench: ParsableCommand {
+struct LetterboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "letterbox-bench", abstract: "Measure Letterbox against its speed and memory targets.",
-        subcommands: [SiteBench.self])
+        subcommands: [SiteBench.self, DaemonBench.self])
 }
 
 struct SiteBench: ParsableCommand {

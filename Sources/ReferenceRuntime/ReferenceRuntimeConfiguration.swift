@@ -55,3 +55,9 @@ public struct ReferenceRuntimeConfiguration: Sendable {
         }
     }
 }
+
+extension ReferenceRuntimeConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never includes the token: swift-service-lifecycle logs services (and so their configuration) at debug level.
+    public var description: String { "ReferenceRuntimeConfiguration(host: \(host), port: \(port), token: <redacted>)" }
+    public var debugDescription: String { description }
+}

@@ -108,3 +108,8 @@ public struct ReferenceRuntimeServer: Service {
         return router
     }
 }
+
+extension ReferenceRuntimeServer: CustomStringConvertible {
+    /// Never includes the token (see `ReferenceRuntimeConfiguration.description`).
+    public var description: String { "ReferenceRuntimeServer(\(configuration))" }
+}

@@ -142,3 +142,35 @@ struct CLITests {
         #expect(!status.stdout.contains("\u{1B}["))
     }
 }
+
+@Suite("make demo")
+struct DemoTests {
+    @Test("scripts/demo.sh starts the reference runtime and the daemon; a dropped file gets a reply and a site page")
+    func demoLoop() throws {
+        let scratch = try Scratch()
+        let workspace = scratch.path + "/demo"
+        #expect(try CLI.run(["init", workspace], in: scratch.path).status == 0)
+        var script = URL(fileURLWithPath: #filePath)
+        while script.lastPathComponent != "Tests" { script.deleteLastPathComponent() }
+        script = script.deletingLastPathComponent().appendingPathComponent("scripts/demo.sh")
+        let process = Process()
+        process.executableURL = script
+        process.arguments = [workspace, "--check"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LETTERBOX_BIN"] = CLI.binary
+        environment["LETTERBOX_DEMO_PORT"] = String(Int.random(in: 20_000..<40_000))
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("status: complete"))
+        #expect(output.contains("not a production agent runtime"))
+        #expect(FileManager.default.fileExists(atPath: workspace + "/site/threads/welcome.html"))
+        let token = try String(contentsOfFile: workspace + "/.letterbox/demo-token", encoding: .utf8)
+        #expect(!output.contains(token), "the demo never prints its token")
+    }
+}

@@ -176,10 +176,12 @@ extension InboxCoordinator {
 
     // MARK: Health
 
-    func recordSuccess(runtime: String) {
+    /// A request succeeded. Only a delivery (`clearsAuthPause`) ends a pause for the token: other
+    /// endpoints may accept it while the one that matters does not, and flapping helps no one.
+    func recordSuccess(runtime: String, clearsAuthPause: Bool = true) {
         guard var state = health[runtime] else { return }
-        state.probing = false
-        if state.authPause != nil {
+        if clearsAuthPause { state.probing = false }
+        if state.authPause != nil, clearsAuthPause {
             state.authPause = nil
             appendInbox(.daemon, .authRecovered)
             logger.notice("the runtime accepts the token again", metadata: ["runtime": "\(runtime)"])
@@ -234,7 +236,7 @@ extension InboxCoordinator {
                     ["id": agent.id, "name": agent.name ?? agent.id, "scopes": agent.scopes, "runtime": agent.runtime]
                 })
             if inboxState.agents != detail { appendInbox(.daemon, .agentsListed(detail: detail)) }
-            recordSuccess(runtime: runtime)
+            recordSuccess(runtime: runtime, clearsAuthPause: false)
         case let .failure(error):
             if case .authentication = error.kind { _ = pauseForAuthentication(runtime: runtime, reason: error.message) }
             if case .unsupported = error.kind { agentsListed.insert(runtime) }

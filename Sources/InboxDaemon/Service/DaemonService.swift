@@ -11,11 +11,13 @@ import Synchronization
 ///
 /// A `Service` for swift-service-lifecycle: on SIGTERM/SIGINT it stops taking new work, records the
 /// stop, and returns; anything in flight is resumed from the journal by the next start.
-public struct DaemonService: Service {
+public struct DaemonService: Service, CustomStringConvertible {
     public let configuration: DaemonConfiguration
     let httpClient: HTTPClient
     let logger: Logger
-    let environment: [String: String]
+    /// Bearer tokens by runtime name, resolved at construction. The environment itself is not kept:
+    /// swift-service-lifecycle logs a service's reflected fields at debug level.
+    let tokens: [String: Secret]
     /// Called once the daemon is ready (lock held, watcher running, state loaded): for tests and the benchmark.
     let onReady: @Sendable (ReadyInfo) async -> Void
 
@@ -26,16 +28,23 @@ public struct DaemonService: Service {
         public var threads: Int
     }
 
+    /// Throws `DaemonConfiguration.TokenError` when a token file is unsafe or missing.
     public init(
         configuration: DaemonConfiguration, httpClient: HTTPClient, logger: Logger, environment: [String: String],
         onReady: @escaping @Sendable (ReadyInfo) async -> Void = { _ in }
-    ) {
+    ) throws {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
-        self.environment = environment
+        var tokens: [String: Secret] = [:]
+        for runtime in configuration.runtimes {
+            tokens[runtime.name] = try configuration.token(for: runtime, environment: environment)
+        }
+        self.tokens = tokens
         self.onReady = onReady
     }
+
+    public var description: String { "DaemonService(inbox: \(configuration.workspace.inbox))" }
 
     public func run() async throws {
         let clock = ContinuousClock()
@@ -115,7 +124,7 @@ public struct DaemonService: Service {
     func makeRuntimes() throws -> [String: any ChatRuntime] {
         var runtimes: [String: any ChatRuntime] = [:]
         for runtime in configuration.runtimes {
-            let token = try configuration.token(for: runtime, environment: environment)
+            let token = tokens[runtime.name]
             let timeout = Duration.seconds(runtime.timeoutSeconds ?? configuration.delivery.timeoutSeconds)
             let http = HTTPTransport(client: httpClient, baseURL: runtime.url, token: token, timeout: timeout)
             var runtimeLogger = logger

@@ -63,7 +63,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 workspace: workspace, overrides: overrides, environment: environment)
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
-                let daemon = DaemonService(
+                let daemon = try DaemonService(
                     configuration: configuration, httpClient: client, logger: logger, environment: environment)
                 let group = ServiceGroup(
                     configuration: .init(

@@ -79,12 +79,12 @@ final class Scratch: @unchecked Sendable {
     @discardableResult
     func waitUntil(
         _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: () throws -> Bool
+        _ condition: () async throws -> Bool
     ) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if (try? condition()) == true { return true }
+            if (try? await condition()) == true { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)

@@ -37,11 +37,23 @@ public struct ControlPlaneClient: ChatRuntime {
     }
 
     public func send(_ message: OutgoingMessage) async throws(RuntimeError) -> Acceptance {
-        let post = ControlPlaneWire.Post(
+        var post = ControlPlaneWire.Post(
             threadId: message.runtimeThreadID, title: message.runtimeThreadID == nil ? message.threadTitle : nil,
             agentId: message.agent, content: message.content, clientMessageId: "\(message.thread)/\(message.message)")
-        let response = try await http.send(
+        var response = try await http.send(
             .POST, "/external/chat/messages", headers: [("Idempotency-Key", message.requestID)], body: try encode(post))
+        if response.status == 404, post.threadId != nil, Self.errorCode(response.body) == "thread_not_found" {
+            // The runtime no longer knows the thread (it was reset): start a new one rather than fail.
+            // A refused request is not remembered under its key, so the same key is fine.
+            logger.warning(
+                "the runtime lost the thread; starting a new runtime thread",
+                metadata: ["thread.id": "\(message.thread)"])
+            post.threadId = nil
+            post.title = message.threadTitle
+            response = try await http.send(
+                .POST, "/external/chat/messages", headers: [("Idempotency-Key", message.requestID)],
+                body: try encode(post))
+        }
         guard response.status == 202 || response.status == 200 else { throw HTTPTransport.error(for: response) }
         let accepted: ControlPlaneWire.Accepted = try decode(response.body)
         let reference = RunReference(
@@ -136,6 +148,13 @@ public struct ControlPlaneClient: ChatRuntime {
     }
 
     // MARK: Helpers
+
+    static func errorCode(_ body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let error = object["error"] as? [String: Any]
+        else { return nil }
+        return error["code"] as? String
+    }
 
     private func get<T: Decodable>(_ path: String, timeout: Duration? = nil) async throws(RuntimeError) -> T {
         let response = try await http.send(.GET, path, timeout: timeout)
