@@ -114,6 +114,8 @@ let package = Package(
             dependencies: [
                 "InboxDaemon", "InboxStore", "ChatModel", "ReferenceRuntime", "letterbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -100,8 +100,8 @@ private struct ConfigReader {
         for (key, value) in try mapping(
             node,
             allowed: [
-                "settle_ms", "max_parallel_threads", "rescan_seconds", "timeout_seconds", "poll_wait_seconds", "retry",
-                "breaker",
+                "settle_ms", "max_parallel_threads", "rescan_seconds", "timeout_seconds", "poll_wait_seconds",
+                "sync_seconds", "retry", "breaker",
             ])
         {
             switch key {
@@ -110,6 +110,7 @@ private struct ConfigReader {
             case "rescan_seconds": delivery.rescanSeconds = try int(value, key, min: 1)
             case "timeout_seconds": delivery.timeoutSeconds = try int(value, key, min: 1)
             case "poll_wait_seconds": delivery.pollWaitSeconds = try int(value, key, min: 0)
+            case "sync_seconds": delivery.syncSeconds = try int(value, key, min: 1)
             case "retry":
                 for (key, value) in try mapping(value, allowed: ["base_ms", "max_ms", "max_attempts"]) {
                     switch key {

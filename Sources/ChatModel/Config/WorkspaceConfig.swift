@@ -36,6 +36,8 @@ public struct WorkspaceConfig: Sendable, Hashable {
         public var timeoutSeconds = 30
         /// How long one long poll for replies waits.
         public var pollWaitSeconds = 20
+        /// How often the daemon pulls, from runtimes that list threads, what reached them elsewhere.
+        public var syncSeconds = 30
         public var retry = Retry()
         public var breaker = Breaker()
         public init() {}

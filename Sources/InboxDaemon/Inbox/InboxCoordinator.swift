@@ -22,6 +22,8 @@ enum DaemonJob: Sendable {
     case abort(runtime: String, thread: String, run: String, reference: RunReference)
     /// Ask a runtime for its agents.
     case listAgents(runtime: String)
+    /// Pull what the runtime has that the inbox lacks (runtimes that list threads).
+    case sync(runtime: String)
     /// Call `tick()` at this instant.
     case wake(ContinuousClock.Instant)
 }
@@ -61,6 +63,8 @@ public actor InboxCoordinator {
     var nextWake: ContinuousClock.Instant?
 
     var health: [String: RuntimeHealth] = [:]
+    /// The runtime threads' `updatedAt` as of the last sync.
+    var syncedUpdates: [String: String?] = [:]
     var agents: [RuntimeAgent] = []
     var agentsListed: Set<String> = []
 

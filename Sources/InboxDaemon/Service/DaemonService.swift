@@ -86,10 +86,15 @@ public struct DaemonService: Service, CustomStringConvertible {
                     await Task.yield()
                 }
                 await coordinator.rescanAll()
+                await coordinator.requestSync()
             }
             group.addTask {
                 let rescan = Duration.seconds(configuration.delivery.rescanSeconds)
                 while (try? await Task.sleep(for: rescan)) != nil { await coordinator.rescanAll() }
+            }
+            group.addTask {
+                let sync = Duration.seconds(configuration.delivery.syncSeconds)
+                while (try? await Task.sleep(for: sync)) != nil { await coordinator.requestSync() }
             }
             group.addTask { await heartbeat(startedAt: startedAt, workspace: workspace) }
             if configuration.buildSite {

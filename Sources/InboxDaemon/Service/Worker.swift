@@ -64,6 +64,17 @@ struct Worker: Sendable {
                 thread: thread, run: run, approvals: answers.map(\.runtimeID), error: nil)
             if let resumed { await record(thread: thread, run: run, updates: resumed, signal: signal) }
 
+        case let .sync(name):
+            guard let runtime = runtimes[name] as? any ThreadListing else { return }
+            do {
+                for thread in await coordinator.threadsToSync(try await runtime.threads()) {
+                    await coordinator.applyRemote(thread, messages: try await runtime.messages(inThread: thread.id))
+                }
+            } catch {
+                logger.warning(
+                    "could not pull from the runtime", metadata: ["runtime": "\(name)", "error": "\(error)"])
+            }
+
         case let .abort(name, thread, run, reference):
             guard let runtime = runtimes[name] else { return }
             do {

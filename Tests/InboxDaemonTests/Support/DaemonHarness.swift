@@ -14,7 +14,7 @@ final class Scratch: @unchecked Sendable {
     let root: String
     var inbox: String { root + "/inbox" }
 
-    init(settleMilliseconds: Int = 40, extraConfig: String = "") throws {
+    init(settleMilliseconds: Int = 40, syncSeconds: Int = 600, extraConfig: String = "") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("lb-daemon-\(UUID().uuidString)").path
         try WorkspaceInitializer.create(in: root, now: Timestamp(milliseconds: 1_795_000_000_000))
         let config = """
@@ -25,6 +25,7 @@ final class Scratch: @unchecked Sendable {
               poll_wait_seconds: 2
               timeout_seconds: 3
               rescan_seconds: 600
+              sync_seconds: \(syncSeconds)
               retry:
                 base_ms: 40
                 max_ms: 400

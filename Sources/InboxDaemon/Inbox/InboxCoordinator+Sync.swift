@@ -1,0 +1,133 @@
+import ChatModel
+import Foundation
+import InboxStore
+import Logging
+
+/// Pulling from the runtime: threads and messages that exist there but not in the inbox are written as
+/// files (docs/daemon.md). The runtime is the source of truth for what was said in it.
+extension InboxCoordinator {
+    /// Which of the runtime's threads changed since the last sync (by their `updatedAt`).
+    func threadsToSync(_ threads: [RemoteThread]) -> [RemoteThread] {
+        threads.filter { thread in
+            defer { syncedUpdates[thread.id] = thread.updatedAt }
+            return syncedUpdates[thread.id] != thread.updatedAt || thread.updatedAt == nil
+        }
+    }
+
+    /// Writes what the runtime has and the inbox lacks: a folder for a thread started elsewhere,
+    /// `ID.remote.md` for an operator message sent through another channel, and the finished answers to
+    /// those messages. Answers to the inbox's own messages are recorded by their runs, not here.
+    func applyRemote(_ thread: RemoteThread, messages: [RemoteMessage]) {
+        guard let book = bookBound(to: thread) else { return }
+        guard book.problem == nil else { return }
+        var known = Set(book.state.messages.compactMap(\.runtimeID))
+        for run in book.state.runs.values {
+            if let id = run.runtimeID { known.insert(id) }
+            if let id = run.detail.flatMap({ Self.jsonString($0, key: "runtime_id") }) { known.insert(id) }
+        }
+        let ours = Set(book.state.messages.filter { $0.origin == .operator }.compactMap(\.runtimeID))
+        for message in messages.sorted(by: { $0.seq < $1.seq }) where !known.contains(message.id) {
+            switch message.role {
+            case "operator":
+                pullOperatorMessage(book, message)
+                known.insert(message.id)
+            case "assistant":
+                guard let replyTo = message.replyTo, !ours.contains(replyTo), message.status != "in_progress",
+                    let local = book.state.messages.first(where: { $0.runtimeID == replyTo }), book.active == nil
+                else { continue }
+                pullAnswer(book, to: local, message)
+                known.insert(message.id)
+            default:
+                continue  // tool calls and approvals of other channels' runs are theirs to answer
+            }
+        }
+        flushSite()
+    }
+
+    /// The local thread bound to a runtime thread, creating the folder for one started elsewhere.
+    private func bookBound(to thread: RemoteThread) -> ThreadBook? {
+        for id in unloaded.sorted() { _ = book(id) }
+        if let bound = threads.values.first(where: { $0.state.runtimeThreadID == thread.id }) { return bound }
+        let base = (Names.slug(thread.title ?? "", maxLength: 60) ?? Names.slug(thread.id) ?? "remote").lowercased()
+        var name = base
+        var suffix = 2
+        while FileSystem.exists(workspace.threadFolder(name)) {
+            name = "\(base)-\(suffix)"
+            suffix += 1
+        }
+        do {
+            try WorkspaceInitializer.createThread(name, title: thread.title, agent: thread.agent, in: workspace)
+        } catch {
+            logger.error(
+                "could not create a folder for a runtime thread",
+                metadata: ["thread.runtime": "\(thread.id)", "error": "\(error)"])
+            return nil
+        }
+        guard let book = book(name) else { return nil }
+        append(book, .runtime, .threadBound(runtimeThreadID: thread.id))
+        logger.info(
+            "pulled a thread started elsewhere", metadata: ["thread.id": "\(name)", "thread.runtime": "\(thread.id)"])
+        return book
+    }
+
+    private func pullOperatorMessage(_ book: ThreadBook, _ message: RemoteMessage) {
+        guard let slug = Names.slug(message.id, maxLength: 100) else { return }
+        var id = slug + ".remote"
+        var suffix = 2
+        while book.state.message(id) != nil || FileSystem.exists(book.folder + "/\(id).md") {
+            id = "\(slug)-\(suffix).remote"
+            suffix += 1
+        }
+        let file = DaemonFile(
+            id: id, role: .operator, agent: book.meta.agent ?? "", created: now(), status: "accepted",
+            extra: [("runtime-id", message.id), ("author", "another channel")], body: message.content)
+        append(book, .runtime, .remoteMessage(message: id, file: id + ".md", runtimeID: message.id))
+        do {
+            try DurableWriter.write(Array(file.text.utf8), to: book.folder + "/\(id).md", mode: .createNew)
+        } catch {
+            logger.error(
+                "could not write a pulled message", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+        }
+    }
+
+    private func pullAnswer(_ book: ThreadBook, to local: MessageState, _ message: RemoteMessage) {
+        let index = local.runs.count + 1
+        let file = FileKind.replyID(message: local.id, index: index) + ".md"
+        guard !FileSystem.exists(book.folder + "/" + file) else { return }
+        let run = "\(local.id).run-\(index)"
+        let agent = book.meta.agent ?? ""
+        let document = DaemonFile(
+            id: String(file.dropLast(3)), role: .assistant, agent: agent, inReplyTo: local.id, run: run, created: now(),
+            status: message.status == "complete" ? "complete" : message.status, extra: [("runtime-id", message.id)],
+            body: message.content)
+        append(
+            book, .runtime, .replyStarted(run: run, message: local.id, file: file, agent: agent, runtimeID: message.id))
+        do {
+            try DurableWriter.write(Array(document.text.utf8), to: book.folder + "/" + file, mode: .createNew)
+        } catch {
+            logger.error("could not write a pulled answer", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+        }
+        let event: JournalEvent
+        switch message.status {
+        case "complete":
+            event = .replyCompleted(
+                run: run, file: file, sha256: SHA256Hex.digest(message.content),
+                detail: Self.json(["runtime_id": message.id]))
+        case "aborted":
+            event = .replyAborted(run: run, file: file, reason: "aborted in the runtime")
+        default:
+            event = .replyErrored(run: run, file: file, reason: "the runtime reports the answer \(message.status)")
+        }
+        append(book, .runtime, event)
+    }
+}
+
+extension InboxCoordinator {
+    /// Asks every runtime that lists threads for what changed (after the catch-up, then periodically).
+    func requestSync() {
+        guard !stopping else { return }
+        for (name, runtime) in runtimes where runtime is any ThreadListing {
+            jobs.yield(.sync(runtime: name))
+        }
+    }
+}
