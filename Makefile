@@ -36,9 +36,11 @@ install: release
 	@echo "installed $(PREFIX)/bin/letterbox"
 
 ## test: every test (unit, real files and inotify, real HTTP, real processes, Chromium, real peers)
+# One test at a time: many tests start daemons, runtimes, Chromium and Python peers, and on a
+# two-core machine running them all at once measures the scheduler, not Letterbox (about 2 min).
 test: deps peers
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

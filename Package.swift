@@ -98,20 +98,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "LetterboxTestSupport", path: "Tests/LetterboxTestSupport"),
         .testTarget(
             name: "ChatModelTests",
-            dependencies: ["ChatModel", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "LetterboxTestSupport", "ChatModel", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(name: "InboxStoreTests", dependencies: ["InboxStore", "ChatModel"]),
         .testTarget(
             name: "SiteBuilderTests",
-            dependencies: ["SiteBuilder", "InboxStore", "ChatModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LetterboxTestSupport", "SiteBuilder", "InboxStore", "ChatModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Snapshots"]
         ),
-        .testTarget(name: "LetterboxCLITests", dependencies: ["letterbox"]),
+        .testTarget(
+            name: "LetterboxCLITests", dependencies: ["LetterboxTestSupport", "letterbox", "ChatModel", "InboxStore"]),
         .testTarget(
             name: "InboxDaemonTests",
             dependencies: [
+                "LetterboxTestSupport",
                 "InboxDaemon", "InboxStore", "ChatModel", "ReferenceRuntime", "letterbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -74,7 +74,8 @@ struct SiteBench: ParsableCommand {
         var times: [Double] = []
         var journals: [String: JournalFile] = [:]
         let clock = ContinuousClock()
-        var now = Timestamp("2027-01-01T00:00:00.000Z")!
+        // Real time, as the daemon would journal: later than everything already in the inbox.
+        var now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         for index in 0..<incrementalRuns {
             let thread = String(format: "thread-%04d", Int(random.next() % UInt64(threads)))
             let message = "bench-\(getpid())-\(index)"
@@ -86,7 +87,7 @@ struct SiteBench: ParsableCommand {
                     path: workspace.journalPath(thread: thread), tornFolder: workspace.tornFolder, now: now
                 ).journal
             }
-            now = now.adding(milliseconds: 1000)
+            now = Timestamp(milliseconds: max(now.milliseconds + 1, Int64(Date().timeIntervalSince1970 * 1000)))
             let sha = SHA256Hex.digest(Array(text.utf8))
             try journals[thread]?.append([
                 (now, .daemon, .detected(message: message, file: "\(message).md", sha256: sha)),

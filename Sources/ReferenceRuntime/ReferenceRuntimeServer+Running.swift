@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 
 /// A reference runtime running in this process, as ``ReferenceRuntimeServer/withRunning(configuration:logger:_:)``
 /// hands it to its body.
@@ -36,12 +37,15 @@ extension ReferenceRuntimeServer {
         let server = ReferenceRuntimeServer(configuration: configuration, logger: logger) { port in
             ready.yield(port)
         }
+        // Stopped through graceful shutdown, never by cancelling it: Hummingbird ends held requests
+        // (long polls, hangs) cleanly that way, while cancelling a response mid-write trips NIO's
+        // "NIOAsyncWriter deinited without calling finish()" precondition.
+        let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask {
                 defer { ready.finish() }
-                try await server.run()
+                try await services.run()
             }
-            defer { group.cancelAll() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else {
                 try await group.next()
@@ -49,7 +53,16 @@ extension ReferenceRuntimeServer {
             }
             let running = RunningReferenceRuntime(
                 host: configuration.host, port: port, token: configuration.token, control: server.control)
-            return try await body(running)
+            do {
+                let result = try await body(running)
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LetterboxTestSupport
 import PropertyBased
 import Testing
 
@@ -64,7 +65,7 @@ struct JournalTests {
     }
 
     @Test("§7.3: the canonical encoding is what Python's json.dumps prints, so Python can verify a chain")
-    func pythonAgrees() throws {
+    func pythonAgrees() async throws {
         var journal = Self.sampleJournal()
         journal.add(
             .failed(
@@ -88,16 +89,9 @@ struct JournalTests {
                 prev = h
             print("ok", n)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(output)")
+        let run = try await runProcess("/usr/bin/env", ["python3", "-c", script, path.path])
+        let output = run.stdout + run.stderr
+        #expect(run.status == 0, "\(output)")
         #expect(output.hasPrefix("ok \(journal.entries.count)"))
     }
 

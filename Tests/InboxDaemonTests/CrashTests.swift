@@ -1,6 +1,7 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Logging
 import ReferenceRuntime
 import Testing
@@ -44,7 +45,7 @@ struct CrashTests {
             try scratch.write("ops/m.md", "Deliver me once.")
             await scratch.waitUntil("the runtime has it") { !(await runtime.effects(.messageAccepted).isEmpty) }
             #expect(try scratch.state("ops").message("m")?.delivery == .sending(attempt: 1))
-            first.kill(SIGKILL)
+            await first.kill(SIGKILL)
 
             let second = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
             defer { second.stop() }
@@ -75,7 +76,7 @@ struct CrashTests {
                 scratch.read("notes/long.reply.md")?.contains("status: streaming") == true
             }
             try await Task.sleep(for: .milliseconds(400))
-            first.kill(SIGKILL)
+            await first.kill(SIGKILL)
             assertNothingTorn(scratch, "notes")
 
             let second = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
@@ -123,7 +124,7 @@ struct CrashTests {
         let scratch = try Scratch()
         try await DaemonHarness.run(scratch) { runtime in
             let second = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
-            second.process.waitUntilExit()
+            try await offPool { second.process.waitUntilExit() }
             #expect(second.process.terminationStatus == 75)
             #expect(second.output.contains("another letterbox daemon (pid "))
         }
@@ -136,7 +137,7 @@ struct CrashTests {
         try Data("secret-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: tokenPath))
         chmod(tokenPath, 0o644)
         let refused = try DaemonProcess.start(scratch, runtimeURL: "http://127.0.0.1:9", token: "")
-        refused.process.waitUntilExit()
+        try await offPool { refused.process.waitUntilExit() }
         #expect(refused.process.terminationStatus == 78)
         #expect(refused.output.contains("readable by group or others") && refused.output.contains("chmod 600"))
 
@@ -148,14 +149,9 @@ struct CrashTests {
             try scratch.write("ops/m.md", "Hello")
             await scratch.waitUntil("replied") { try scratch.state("ops").message("m")?.delivery == .replied }
         }
-        let grep = Process()
-        grep.executableURL = URL(fileURLWithPath: "/bin/grep")
-        grep.arguments = ["-r", "-n", "--exclude=token.txt", DaemonHarness.token, scratch.root]
-        let out = Pipe()
-        grep.standardOutput = out
-        try grep.run()
-        grep.waitUntilExit()
-        let found = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let grep = try await runProcess(
+            "/bin/grep", ["-r", "-n", "--exclude=token.txt", DaemonHarness.token, scratch.root])
+        let found = grep.stdout
         #expect(found.isEmpty, "the token appears in: \(found)")
     }
 }

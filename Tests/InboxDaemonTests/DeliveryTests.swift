@@ -33,7 +33,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("A streaming reply is visible while it grows, never torn, and ends complete")
+    @Test("§6.2: a streaming reply is visible while it grows, replaced whole (never torn), and ends complete")
     func streamingAgent() async throws {
         let scratch = try Scratch()
         try scratch.thread("notes", agent: "writer")

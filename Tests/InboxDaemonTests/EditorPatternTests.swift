@@ -1,5 +1,6 @@
 import ChatModel
 import Foundation
+import LetterboxTestSupport
 import ReferenceRuntime
 import Testing
 
@@ -61,19 +62,21 @@ struct EditorPatternTests {
             try writeRaw(outside, "Moved in.")
             rename(outside, path(scratch, "moved.md"))
             try writeRaw(outside, "Copied in.")
-            let copy = Process()
-            copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-            copy.arguments = [outside, path(scratch, "copied.md")]
-            try copy.run()
-            copy.waitUntilExit()
+            _ = try await runProcess("/bin/cp", [outside, path(scratch, "copied.md")])
 
             // Drafts are never sent, in either form.
             try writeRaw(path(scratch, "later.draft.md"), "Not yet.")
             try FileManager.default.createDirectory(atPath: path(scratch, "drafts"), withIntermediateDirectories: true)
             try writeRaw(path(scratch, "drafts/idea.md"), "An idea.")
 
-            await scratch.waitUntil("five messages replied") {
+            // Five runs, one after another in one thread: give a loaded machine time.
+            let five = await scratch.waitUntil("five messages replied", timeout: .seconds(40)) {
                 try scratch.state("ops").messages.filter { $0.delivery == .replied }.count == 5
+            }
+            if !five {
+                Issue.record(
+                    "state: \(try scratch.state("ops").messages.map { "\($0.id): \($0.delivery.name)" }) files: \(scratch.files("ops"))"
+                )
             }
             try await Task.sleep(for: .milliseconds(400))
             #expect(

@@ -1,4 +1,7 @@
+import ChatModel
 import Foundation
+import InboxStore
+import LetterboxTestSupport
 import Testing
 
 /// Runs the built `letterbox` binary, as a user would.
@@ -20,31 +23,14 @@ struct CLI {
 
     @discardableResult
     static func run(_ arguments: [String], in folder: String, stdin: String? = nil, environment: [String: String] = [:])
-        throws -> Result
+        async throws
+        -> Result
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData, as: UTF8.self))
+        let result = try await runProcess(binary, arguments, in: folder, environment: env, stdin: stdin ?? "")
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
 
@@ -60,14 +46,14 @@ final class Scratch {
 @Suite("The letterbox command (issue: core, Done when)")
 struct CLITests {
     @Test("init, new, send -, status --json shows the message queued")
-    func doneWhenQueued() throws {
+    func doneWhenQueued() async throws {
         let scratch = try Scratch()
         let root = scratch.path + "/lb"
-        #expect(try CLI.run(["init", root], in: scratch.path).status == 0)
-        #expect(try CLI.run(["new", "ops", "--agent", "ops"], in: root).status == 0)
-        let sent = try CLI.run(["send", "ops", "-"], in: root, stdin: "hi\n")
+        #expect(try await CLI.run(["init", root], in: scratch.path).status == 0)
+        #expect(try await CLI.run(["new", "ops", "--agent", "ops"], in: root).status == 0)
+        let sent = try await CLI.run(["send", "ops", "-"], in: root, stdin: "hi\n")
         #expect(sent.status == 0, "\(sent.stderr)")
-        let status = try CLI.run(["status", "--json"], in: root)
+        let status = try await CLI.run(["status", "--json"], in: root)
         #expect(status.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         let threads = try #require(json?["threads"] as? [[String: Any]])
@@ -79,66 +65,67 @@ struct CLITests {
     }
 
     @Test("audit verify: 0 on a fresh inbox; 65 naming file and line after one byte changes")
-    func doneWhenAudit() throws {
+    func doneWhenAudit() async throws {
         let scratch = try Scratch()
         let root = scratch.path + "/lb"
-        try CLI.run(["init", root], in: scratch.path)
-        let ok = try CLI.run(["audit", "verify"], in: root)
+        try await CLI.run(["init", root], in: scratch.path)
+        let ok = try await CLI.run(["audit", "verify"], in: root)
         #expect(ok.status == 0, "\(ok.stderr)")
         let journal = root + "/inbox/journal.jsonl"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: journal)))
         let index = try #require(bytes.firstIndex(of: UInt8(ascii: "f")))
         bytes[index] = UInt8(ascii: "F")
         try Data(bytes).write(to: URL(fileURLWithPath: journal))
-        let bad = try CLI.run(["audit", "verify"], in: root)
+        let bad = try await CLI.run(["audit", "verify"], in: root)
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("inbox/journal.jsonl:1:"), "\(bad.stderr)")
     }
 
     @Test("errors go to stderr with sysexits codes and say what to do")
-    func errors() throws {
+    func errors() async throws {
         let scratch = try Scratch()
-        let outside = try CLI.run(["status"], in: scratch.path)
+        let outside = try await CLI.run(["status"], in: scratch.path)
         #expect(outside.status == 66)
         #expect(outside.stderr.contains("letterbox init"))
         #expect(outside.stdout.isEmpty)
-        try CLI.run(["init", "."], in: scratch.path)
-        let twice = try CLI.run(["init", "."], in: scratch.path)
+        try await CLI.run(["init", "."], in: scratch.path)
+        let twice = try await CLI.run(["init", "."], in: scratch.path)
         #expect(twice.status == 73)
-        let noThread = try CLI.run(["send", "nope", "-"], in: scratch.path, stdin: "x")
+        let noThread = try await CLI.run(["send", "nope", "-"], in: scratch.path, stdin: "x")
         #expect(noThread.status == 66)
         #expect(noThread.stderr.contains("letterbox new nope"))
-        try CLI.run(["new", "ops"], in: scratch.path)
-        let empty = try CLI.run(["send", "ops", "-"], in: scratch.path, stdin: "\n\n")
+        try await CLI.run(["new", "ops"], in: scratch.path)
+        let empty = try await CLI.run(["send", "ops", "-"], in: scratch.path, stdin: "\n\n")
         #expect(empty.status == 65)
         #expect(empty.stderr.contains("empty"))
-        let badFrontMatter = try CLI.run(["send", "ops", "-"], in: scratch.path, stdin: "---\nagnet: x\n---\nhi\n")
+        let badFrontMatter = try await CLI.run(
+            ["send", "ops", "-"], in: scratch.path, stdin: "---\nagnet: x\n---\nhi\n")
         #expect(badFrontMatter.status == 65)
         #expect(badFrontMatter.stderr.contains("standard input:2: unknown key 'agnet'"), "\(badFrontMatter.stderr)")
-        let badName = try CLI.run(["new", "two words"], in: scratch.path)
+        let badName = try await CLI.run(["new", "two words"], in: scratch.path)
         #expect(badName.status == 65)
-        let usage = try CLI.run(["send"], in: scratch.path)
+        let usage = try await CLI.run(["send"], in: scratch.path)
         #expect(usage.status == 64)
     }
 
     @Test("help on every command, and shell completions")
-    func helpAndCompletions() throws {
+    func helpAndCompletions() async throws {
         let scratch = try Scratch()
         for command in [["init"], ["new"], ["send"], ["status"], ["audit"], ["audit", "verify"], ["audit", "show"]] {
-            let help = try CLI.run(command + ["--help"], in: scratch.path)
+            let help = try await CLI.run(command + ["--help"], in: scratch.path)
             #expect(help.status == 0)
             #expect(help.stdout.contains("USAGE"), "\(command)")
         }
-        let completions = try CLI.run(["--generate-completion-script", "bash"], in: scratch.path)
+        let completions = try await CLI.run(["--generate-completion-script", "bash"], in: scratch.path)
         #expect(completions.status == 0)
         #expect(completions.stdout.contains("_letterbox"))
     }
 
     @Test("NO_COLOR is honoured")
-    func noColor() throws {
+    func noColor() async throws {
         let scratch = try Scratch()
-        try CLI.run(["init", "."], in: scratch.path)
-        let status = try CLI.run(["status"], in: scratch.path, environment: ["NO_COLOR": "1"])
+        try await CLI.run(["init", "."], in: scratch.path)
+        let status = try await CLI.run(["status"], in: scratch.path, environment: ["NO_COLOR": "1"])
         #expect(!status.stdout.contains("\u{1B}["))
     }
 }
@@ -146,31 +133,54 @@ struct CLITests {
 @Suite("make demo")
 struct DemoTests {
     @Test("scripts/demo.sh starts the reference runtime and the daemon; a dropped file gets a reply and a site page")
-    func demoLoop() throws {
+    func demoLoop() async throws {
         let scratch = try Scratch()
         let workspace = scratch.path + "/demo"
-        #expect(try CLI.run(["init", workspace], in: scratch.path).status == 0)
+        #expect(try await CLI.run(["init", workspace], in: scratch.path).status == 0)
         var script = URL(fileURLWithPath: #filePath)
         while script.lastPathComponent != "Tests" { script.deleteLastPathComponent() }
         script = script.deletingLastPathComponent().appendingPathComponent("scripts/demo.sh")
-        let process = Process()
-        process.executableURL = script
-        process.arguments = [workspace, "--check"]
         var environment = ProcessInfo.processInfo.environment
         environment["LETTERBOX_BIN"] = CLI.binary
         environment["LETTERBOX_DEMO_PORT"] = String(Int.random(in: 20_000..<40_000))
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let run = try await runProcess(script.path, [workspace, "--check"], environment: environment)
+        let output = run.stdout + run.stderr
+        #expect(run.status == 0, "\(output)")
         #expect(output.contains("status: complete"))
         #expect(output.contains("not a production agent runtime"))
         #expect(FileManager.default.fileExists(atPath: workspace + "/site/threads/welcome.html"))
         let token = try String(contentsOfFile: workspace + "/.letterbox/demo-token", encoding: .utf8)
         #expect(!output.contains(token), "the demo never prints its token")
+    }
+}
+
+@Suite("The audit view")
+struct AuditViewTests {
+    @Test("§7.7: audit show merges every journal, newest first, naming each line's journal and seq")
+    func auditShow() async throws {
+        let scratch = try Scratch()
+        try await CLI.run(["init", "."], in: scratch.path)
+        try await CLI.run(["new", "ops"], in: scratch.path)
+        // A thread journal with one line older and one newer than the inbox journal's `inbox_created`.
+        let opened = try JournalFile.open(
+            path: scratch.path + "/inbox/ops/journal.jsonl", tornFolder: scratch.path + "/.letterbox/torn",
+            now: Timestamp(milliseconds: 0))
+        try opened.journal.append([
+            (
+                try #require(Timestamp("2001-01-01T00:00:00.000Z")), .daemon,
+                .detected(message: "m", file: "m.md", sha256: "a")
+            ),
+            (
+                try #require(Timestamp("2099-01-01T00:00:00.000Z")), .daemon,
+                .accepted(message: "m", requestID: "k", agent: "x", sha256: "a")
+            ),
+        ])
+        let show = try await CLI.run(["audit", "show"], in: scratch.path)
+        #expect(show.status == 0)
+        let rows = show.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows.map { String($0[1]) } == ["ops#2", "inbox#1", "ops#1"], "\(show.stdout)")
+        #expect(rows.map { String($0[3]) } == ["accepted", "inbox_created", "detected"])
+        let only = try await CLI.run(["audit", "show", "--thread", "ops", "--limit", "1"], in: scratch.path)
+        #expect(only.stdout.split(separator: "\n").count == 1 && only.stdout.contains("ops#2"))
     }
 }

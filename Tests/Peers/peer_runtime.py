@@ -12,6 +12,7 @@ and its access log is off), so a test can read that single line and connect.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import socket
 import sys
@@ -89,6 +90,10 @@ class CutResponse(StreamingResponse):
             if isinstance(chunk, str):
                 chunk = chunk.encode(self.charset)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        # Let the client read what was sent before the drop: AsyncHTTPClient fails the body stream
+        # at once on a broken connection, dropping parts it has buffered but not yet handed over,
+        # and the tests check that the text that reached the daemon is kept.
+        await asyncio.sleep(0.3)
 
 
 class _ReadyServer(uvicorn.Server):

@@ -1,6 +1,7 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Logging
 import Testing
 
@@ -22,36 +23,21 @@ struct BrowserTests {
 
     /// Runs Chromium on `url`; returns (console lines, stdout). Killed after `timeout` seconds, which
     /// fails the test instead of hanging it.
-    func chromium(_ arguments: [String], url: String, timeout: Double = 45) throws -> (
+    func chromium(_ arguments: [String], url: String, timeout: Double = 45) async throws -> (
         console: [String], stdout: String
     ) {
         let binary = try #require(Self.chromium, "Debian's chromium is not installed: run `make deps`")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments =
+        let result = try await runProcess(
+            binary,
             [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                "--enable-logging=stderr", "--v=0",
-                "--user-data-dir=\(NSTemporaryDirectory())lb-chromium-\(UUID().uuidString)",
-            ]
-            + arguments + [url]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = DispatchWorkItem { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
-        defer { deadline.cancel() }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit, "chromium did not finish within \(Int(timeout)) s on \(url)")
-        let console = String(decoding: stderr, as: UTF8.self).split(separator: "\n").map(String.init).filter {
-            $0.contains(":CONSOLE")
-        }
-        return (console, String(decoding: stdout, as: UTF8.self))
+                "--enable-logging=stderr",
+                "--v=0", "--user-data-dir=\(NSTemporaryDirectory())lb-chromium-\(UUID().uuidString)",
+            ] + arguments + [url],
+            timeout: timeout)
+        #expect(result.exited, "chromium did not finish within \(Int(timeout)) s on \(url)")
+        let console = result.stderr.split(separator: "\n").map(String.init).filter { $0.contains(":CONSOLE") }
+        return (console, result.stdout)
     }
 
     @Test(
@@ -60,23 +46,23 @@ struct BrowserTests {
             "index.html", "threads/ops.html", "threads/billing.html", "threads/writing.html", "threads/approvals.html",
             "audit/index.html", "status.html", "agents.html", "search.html",
         ])
-    func page(_ page: String) throws {
+    func page(_ page: String) async throws {
         let inbox = try FixtureInbox.everyState()
         try SiteBuild(workspace: inbox.workspace, logger: Logger(label: "test")).build()
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         let shot = Self.screenshots + "/" + page.replacingOccurrences(of: "/", with: "_") + ".png"
-        let result = try chromium(
+        let result = try await chromium(
             ["--window-size=1200,1600", "--screenshot=\(shot)"], url: "file://\(inbox.workspace.site)/\(page)")
         #expect(result.console.isEmpty, "\(page): \(result.console.joined(separator: "\n"))")
         #expect(FileManager.default.fileExists(atPath: shot))
     }
 
     @Test("Search finds messages from file://, with its script and index under the CSP")
-    func search() throws {
+    func search() async throws {
         let inbox = try FixtureInbox.everyState()
         try SiteBuild(workspace: inbox.workspace, logger: Logger(label: "test")).build()
         // The search page has no refresh, so virtual time can let its scripts load the index and run.
-        let result = try chromium(
+        let result = try await chromium(
             ["--dump-dom", "--virtual-time-budget=5000"],
             url: "file://\(inbox.workspace.site)/search.html?q=invoice%20double")
         #expect(result.console.isEmpty, "\(result.console.joined(separator: "\n"))")

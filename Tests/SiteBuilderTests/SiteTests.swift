@@ -102,7 +102,7 @@ struct SiteTests {
         #expect(tree(workspace.site) == tree(inbox.workspace.site))
     }
 
-    @Test("Audit pages are bounded and only the newest changes")
+    @Test("§7.7: audit pages merge every journal newest first, are bounded, and only the newest changes")
     func auditPaging() throws {
         let inbox = try FixtureInbox()
         try inbox.thread("big")

@@ -31,7 +31,7 @@ extension ThreadState {
         let unseen = files.filter { file in
             guard case let .message(id) = file.kind else { return false }
             return state.messageIndex[id] == nil && state.rejected[file.name] == nil
-        }.sorted { $0.mtime != $1.mtime ? $0.mtime < $1.mtime : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        }.sorted(by: Self.arrivalOrder)
         for file in unseen {
             guard case let .message(id) = file.kind else { continue }
             state.messageIndex[id] = state.messages.count
@@ -41,5 +41,13 @@ extension ThreadState {
             state.messages.append(message)
         }
         return state
+    }
+
+    /// Oldest first; files written within one clock tick (the kernel's file times are coarse) go
+    /// by message id, so `s` comes before `s-2` (the file names would sort the other way: `-` < `.`).
+    static func arrivalOrder(_ a: DiskFile, _ b: DiskFile) -> Bool {
+        if a.mtime != b.mtime { return a.mtime < b.mtime }
+        guard case let .message(first) = a.kind, case let .message(second) = b.kind else { return a.name < b.name }
+        return first.utf8.lexicographicallyPrecedes(second.utf8)
     }
 }

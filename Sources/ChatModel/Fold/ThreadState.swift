@@ -216,9 +216,11 @@ public struct ThreadState: Sendable, Hashable {
         runs.values.filter { !$0.status.isFinished }.min { $0.startedAt < $1.startedAt }
     }
 
-    /// Approvals still waiting for the operator.
+    /// Approvals still waiting for the operator. Unanswered requests of a run that ended (aborted,
+    /// errored) are closed, not pending: nothing would take the answer.
     public var pendingApprovals: [ApprovalState] {
-        runs.values.sorted { $0.startedAt < $1.startedAt }.flatMap { $0.approvals.filter(\.isPending) }
+        runs.values.filter { !$0.status.isFinished }.sorted { $0.startedAt < $1.startedAt }
+            .flatMap { $0.approvals.filter(\.isPending) }
     }
 
     /// The approval with this id.

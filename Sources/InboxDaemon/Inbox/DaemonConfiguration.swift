@@ -31,7 +31,8 @@ public struct DaemonConfiguration: Sendable {
 
     /// The effective configuration: the file, then `LETTERBOX_RUNTIME_URL` / `LETTERBOX_RUNTIME_KIND`,
     /// then flags. With `--runtime-kind ag-ui|openai` and no agents configured, the endpoint is one
-    /// chat agent (`--agent`, default `agent`) that threads naming no agent use.
+    /// chat agent (`--agent`, default `agent`), the default for threads that name no agent unless
+    /// the configured `default_agent` is one of the configured agents.
     public init(workspace: Workspace, overrides: Overrides = Overrides(), environment: [String: String]) {
         self.workspace = workspace
         let config = workspace.config
@@ -54,8 +55,12 @@ public struct DaemonConfiguration: Sendable {
             agent.id = overrides.agent ?? "agent"
             agent.runtime = runtimes[0].name
             agent.model = overrides.model
+            // The endpoint's agent is the default unless the configured default is one of the
+            // configured agents (a workspace made for the reference runtime names `assistant`).
+            if overrides.agent != nil || !agents.contains(where: { $0.id == defaultAgent }) {
+                defaultAgent = agent.id
+            }
             agents.append(agent)
-            defaultAgent = defaultAgent ?? agent.id
         } else if let agent = overrides.agent {
             defaultAgent = agent
         }

@@ -43,16 +43,17 @@ extension InboxCoordinator {
         let attempt = message.attempts.count + 1
         append(book, .daemon, .attempt(message: message.id, requestID: requestID, attempt: attempt))
         let run = runID(book, message: message)
-        let outgoing = OutgoingMessage(
+        var outgoing = OutgoingMessage(
             thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
             message: message.id, requestID: requestID, agent: agentName, content: content, run: run,
             history: runtime.capabilities.serverHistory ? [] : history(book, before: message.id))
+        outgoing.sharedState = lastSharedState(book)
         let active = ActiveRun(
             run: run, message: message.id, agent: agentName, runtime: runtimeName,
             reference: RunReference(run: run, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: nil))
         book.busy = true
         book.active = active
-        jobs.yield(
+        enqueue(
             .send(
                 runtime: runtimeName, thread: book.id, message: message.id, attempt: attempt, outgoing: outgoing,
                 signal: active.abort))
@@ -65,36 +66,37 @@ extension InboxCoordinator {
         return chat.isEmpty ? "" : " (agents with the chat scope: \(chat.joined(separator: ", ")))"
     }
 
-    /// The message's own `agent:` (read again from its file, which is cheap and avoids storing it twice).
+    /// The message's own `agent:` (from the parse at acceptance, or the file again after a restart).
     func messageAgent(_ book: ThreadBook, _ message: MessageState) -> String? {
-        guard case .operator = message.origin,
-            let bytes = try? FileSystem.readFile(book.folder + "/" + message.file, maxBytes: 1 << 21),
-            let parsed = try? OperatorMessage.parse(id: message.id, bytes: bytes, maxBytes: 1 << 21)
-        else { return message.agent.flatMap { $0.isEmpty ? nil : $0 } }
-        return parsed.agent
+        guard case .operator = message.origin else { return message.agent.flatMap { $0.isEmpty ? nil : $0 } }
+        return parsedMessage(book, message)?.agent
     }
 
     /// The text that was accepted. After a restart it is read again and must still hash to what the
     /// journal recorded; if the file changed in between, the message fails with what to do.
     func acceptedText(_ book: ThreadBook, _ message: MessageState) -> String? {
-        if let text = book.accepted[message.id] { return text }
-        let path = book.folder + "/" + message.file
-        guard let bytes = try? FileSystem.readFile(path, maxBytes: workspace.config.limits.messageBytes),
+        if let parsed = parsedMessage(book, message) { return parsed.body }
+        append(
+            book, .daemon,
+            .failed(
+                message: message.id,
+                reason:
+                    "the file changed or disappeared after it was accepted and before it was sent, so the accepted text is gone; drop a new file to send the new text",
+                attempt: nil))
+        return nil
+    }
+
+    /// The accepted message, parsed: cached from acceptance, else read again and checked against the
+    /// journaled hash (nil when the file changed or is gone).
+    func parsedMessage(_ book: ThreadBook, _ message: MessageState) -> OperatorMessage? {
+        if let cached = book.accepted[message.id] { return cached }
+        let limit = workspace.config.limits.messageBytes
+        guard let bytes = try? FileSystem.readFile(book.folder + "/" + message.file, maxBytes: limit),
             SHA256Hex.digest(bytes) == message.sha256,
-            let parsed = try? OperatorMessage.parse(
-                id: message.id, bytes: bytes, maxBytes: workspace.config.limits.messageBytes)
-        else {
-            append(
-                book, .daemon,
-                .failed(
-                    message: message.id,
-                    reason:
-                        "the file changed or disappeared after it was accepted and before it was sent, so the accepted text is gone; drop a new file to send the new text",
-                    attempt: nil))
-            return nil
-        }
-        book.accepted[message.id] = parsed.body
-        return parsed.body
+            let parsed = try? OperatorMessage.parse(id: message.id, bytes: bytes, maxBytes: limit)
+        else { return nil }
+        book.accepted[message.id] = parsed
+        return parsed
     }
 
     /// `hello.run-2`: the run id for the next answer to `message`.
@@ -106,6 +108,7 @@ extension InboxCoordinator {
 
     /// The runtime acknowledged the message: bind the thread, journal `sent`, and start recording the run.
     func delivered(thread: String, message: String, attempt: Int, acceptance: Acceptance) {
+        defer { commit() }
         guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID
         else { return }
         var events: [(Actor, JournalEvent)] = []
@@ -129,6 +132,7 @@ extension InboxCoordinator {
 
     /// An attempt failed: retry later, pause, or fail the message, as the error says.
     func deliveryFailed(thread: String, message: String, attempt: Int, error: RuntimeError) {
+        defer { commit() }
         guard let book = threads[thread] else { return }
         let runtime = book.active?.runtime ?? configuration.runtimes[0].name
         book.busy = false
@@ -224,6 +228,7 @@ extension InboxCoordinator {
 
     /// A runtime listed its agents: keep them (with the configured ones) and journal a change.
     func agentsListed(runtime: String, result: Result<[RuntimeAgent], RuntimeError>) {
+        defer { commit() }
         switch result {
         case let .success(list):
             agentsListed.insert(runtime)
@@ -274,7 +279,7 @@ extension InboxCoordinator {
         else { return }
         book.answersInFlight = true
         book.answersRetryAt = nil
-        jobs.yield(
+        enqueue(
             .answer(
                 runtime: active.runtime, thread: book.id, run: active.run, answers: answers,
                 reference: active.reference,
@@ -283,6 +288,7 @@ extension InboxCoordinator {
 
     /// The runtime took the answers.
     func answersDelivered(thread: String, run: String, approvals runtimeIDs: [String], error: RuntimeError?) {
+        defer { commit() }
         guard let book = threads[thread], let state = book.state.runs[run] else { return }
         book.answersInFlight = false
         if let error {
@@ -307,22 +313,22 @@ extension InboxCoordinator {
         flushSite()
     }
 
+    /// The thread's shared state as the newest run that had one left it (AG-UI `STATE_*`).
+    func lastSharedState(_ book: ThreadBook) -> String? {
+        book.state.runs.values.filter { $0.sharedState != nil }
+            .max { ($0.startedAt.milliseconds, $0.id) < ($1.startedAt.milliseconds, $1.id) }?.sharedState
+    }
+
     /// The outgoing message for a run (for runtimes that resend history with each request).
     func outgoingForRun(_ book: ThreadBook, message: MessageState, run: String) -> OutgoingMessage? {
-        let content =
-            book.accepted[message.id]
-            ?? (try? FileSystem.readFile(
-                book.folder + "/" + message.file, maxBytes: workspace.config.limits.messageBytes))
-            .flatMap {
-                try? OperatorMessage.parse(id: message.id, bytes: $0, maxBytes: workspace.config.limits.messageBytes)
-                    .body
-            } ?? ""
+        let content = parsedMessage(book, message)?.body ?? bodyOf(book, file: message.file)
         let agent = book.state.runs[run]?.agent ?? message.agent ?? ""
         let runtime = runtimes[runtimeName(forAgent: agent)]
         var outgoing = OutgoingMessage(
             thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
             message: message.id, requestID: message.requestID ?? "", agent: agent, content: content, run: run,
             history: runtime?.capabilities.serverHistory == false ? history(book, before: message.id) : [])
+        outgoing.sharedState = lastSharedState(book)
         if let state = book.state.runs[run] {
             let text = book.active?.run == run ? (book.active?.text ?? "") : replyText(book, file: state.file)
             let calls = state.toolCalls.map {
@@ -360,8 +366,27 @@ extension InboxCoordinator {
         if book.state.runs[active.run] != nil { append(book, .operator, .abortRequested(run: active.run)) }
         book.active?.abortRequested = true
         active.abort.fire()
-        jobs.yield(.abort(runtime: active.runtime, thread: book.id, run: active.run, reference: active.reference))
+        enqueue(
+            .abort(
+                runtime: active.runtime, thread: book.id, run: active.run, reference: active.reference,
+                withdraw: withdrawal(book, active: active, runtime: runtime)))
         return .success(Self.json(["run": active.run]))
+    }
+
+    /// For a run that waits for approval on a runtime that resumes with a new request (AG-UI): every
+    /// request not yet sent, withdrawn, so the runtime closes them. Left open, they would make the
+    /// thread's next message an error ("interrupts pending").
+    func withdrawal(_ book: ThreadBook, active: ActiveRun, runtime: any ChatRuntime)
+        -> (answers: [ApprovalAnswer], outgoing: OutgoingMessage)?
+    {
+        guard runtime.capabilities.resumesWithAnswers, let run = book.state.runs[active.run],
+            run.status == .awaitingApproval, let message = book.state.message(run.message),
+            let outgoing = outgoingForRun(book, message: message, run: run.id)
+        else { return nil }
+        let answers = run.approvals.filter { !$0.delivered }.compactMap { approval in
+            approval.runtimeID.map { ApprovalAnswer.withdrawal(of: $0, toolCallID: approval.toolCall) }
+        }
+        return answers.isEmpty ? nil : (answers, outgoing)
     }
 
     /// Starts a regenerated answer for `message` (its earlier answers are kept).
@@ -382,7 +407,7 @@ extension InboxCoordinator {
         let active = ActiveRun(run: run, message: message.id, agent: agent, runtime: runtimeName, reference: previous)
         book.busy = true
         book.active = active
-        jobs.yield(
+        enqueue(
             .regenerate(
                 runtime: runtimeName, thread: book.id, run: run, outgoing: outgoing, previous: previous,
                 signal: active.abort))
@@ -391,6 +416,7 @@ extension InboxCoordinator {
 
     /// The runtime accepted a regenerate request; the new run's updates follow.
     func regenerateAccepted(thread: String, run: String, acceptance: Acceptance) {
+        defer { commit() }
         guard let book = threads[thread], book.active?.run == run else { return }
         book.active?.reference = acceptance.reference
         recordSuccess(runtime: book.active?.runtime ?? "")
@@ -399,6 +425,7 @@ extension InboxCoordinator {
     /// A regenerate request failed before any run started: transient failures are retried with
     /// backoff; anything else (or too many) is journaled as `regenerate_failed`, keeping the old answers.
     func regenerateFailed(thread: String, run: String, error: RuntimeError) {
+        defer { commit() }
         guard let book = threads[thread], book.active?.run == run, let message = book.active?.message else { return }
         let runtime = book.active?.runtime ?? ""
         book.busy = false
@@ -437,7 +464,7 @@ extension InboxCoordinator {
             if case .remote = earlier.origin {
                 text = bodyOf(book, file: earlier.file)
             } else {
-                text = book.accepted[earlier.id] ?? bodyOf(book, file: earlier.file)
+                text = book.accepted[earlier.id]?.body ?? bodyOf(book, file: earlier.file)
             }
             items.append(HistoryItem(role: .user, id: earlier.runtimeID ?? earlier.id, content: text))
             guard let run = book.state.runs(of: earlier).last(where: { $0.status == .complete }) else { continue }

@@ -7,6 +7,7 @@ import Logging
 extension InboxCoordinator {
     /// A watcher event. Nothing is read yet: the path waits for its quiet window (docs/format.md §4.2).
     func fileEvent(_ event: InotifyWatcher.Event) {
+        defer { commit() }
         switch event {
         case let .written(path):
             noteWrite(path)
@@ -14,6 +15,7 @@ extension InboxCoordinator {
             guard let (thread, rest) = split(path) else { return }
             if rest.isEmpty {
                 threads[thread] = nil
+                idle[thread] = nil
                 unloaded.remove(thread)
                 siteDirty.insert(thread)
             } else if threads[thread] != nil {
@@ -102,11 +104,22 @@ extension InboxCoordinator {
     }
 
     func rescanAll() {
+        defer { commit() }
         guard let entries = try? FileSystem.list(workspace.inbox) else { return }
         for entry in entries {
             switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
             case let .thread(id):
-                if let book = book(id) { rescan(book) }
+                if let stamp = idle[id] {
+                    // An idle thread is read again only if its folder changed.
+                    guard let files = try? InboxReader.listThreadFiles(workspace.threadFolder(id)),
+                        Self.listingStamp(files) != stamp
+                    else { continue }
+                }
+                if let book = book(id) {
+                    rescan(book)
+                    schedule()
+                    evictIfIdle(book)
+                }
             case let .rejected(reason):
                 rejectRoot(entry.name, reason: reason)
             case .journal, .ignored:
@@ -215,7 +228,7 @@ extension InboxCoordinator {
                 (.operator, .detected(message: id, file: file, sha256: sha)),
                 (.daemon, .accepted(message: id, requestID: requestID, agent: agent, sha256: sha)),
             ])
-        if accepted { book.accepted[id] = parsed.body }
+        if accepted { book.accepted[id] = parsed }
     }
 
     /// The agent for messages that name none: configured, or the only chat agent there is.
@@ -253,6 +266,16 @@ extension InboxCoordinator {
         case let .invalid(reason):
             append(book, .operator, .approvalAnswerInvalid(approval: id, reason: reason))
         case let .answered(decision, note):
+            if let run = book.state.runs[approval.run], run.status.isFinished {
+                append(
+                    book, .operator,
+                    .approvalAnswerInvalid(
+                        approval: id,
+                        reason:
+                            "the run ended (\(run.status.rawValue)) before this was answered, so the request is closed and nothing was sent"
+                    ))
+                return
+            }
             answer(book, approval: id, decision: decision, note: note, file: file)
         }
     }

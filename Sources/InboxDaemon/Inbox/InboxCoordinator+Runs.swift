@@ -10,6 +10,7 @@ extension InboxCoordinator {
 
     /// One update from a run's worker.
     func runUpdate(thread: String, run: String, update: RunUpdate) {
+        defer { commit() }
         guard let book = threads[thread], var active = book.active, active.run == run, book.problem == nil else {
             return
         }
@@ -94,8 +95,7 @@ extension InboxCoordinator {
     /// The reply file: front matter, the text, and the reasoning after a marker the site folds away.
     func writeReply(_ book: ThreadBook, _ active: ActiveRun, status: String, durable: Bool, createNew: Bool) {
         guard let file = active.file else { return }
-        var body = active.text
-        if !active.reasoning.isEmpty { body += "\n\n" + ReplyBody.reasoningMarker + "\n\n" + active.reasoning }
+        let body = ReplyBody(text: active.text, reasoning: active.reasoning.isEmpty ? nil : active.reasoning).markdown
         let created = book.state.runs[active.run]?.startedAt ?? now()
         var extra: [(String, String)] = []
         if let id = active.replyRuntimeID { extra.append(("runtime-id", id)) }
@@ -106,7 +106,7 @@ extension InboxCoordinator {
         let path = book.folder + "/" + file
         do {
             if createNew {
-                try DurableWriter.write(Array(document.text.utf8), to: path, mode: .createNew)
+                try DurableWriter.createQuickly(Array(document.text.utf8), at: path)
             } else if durable {
                 try DurableWriter.write(Array(document.text.utf8), to: path, mode: .replace)
             } else {
@@ -146,9 +146,15 @@ extension InboxCoordinator {
             created: now(), status: status, extra: [("tool", call.name), ("tool-call", call.id)],
             body: DaemonFile.toolCallBody(tool: call.name, arguments: call.arguments, result: call.result))
         do {
-            // The daemon created this file, so it may replace it while the call is in progress.
-            try DurableWriter.write(
-                Array(document.text.utf8), to: book.folder + "/" + file, mode: previous == nil ? .createNew : .replace)
+            // The daemon created this file, so it may replace it while the call is in progress; the
+            // version with the result is the one that must survive a power loss.
+            let bytes = Array(document.text.utf8)
+            let path = book.folder + "/" + file
+            if previous == nil && call.result == nil {
+                try DurableWriter.createQuickly(bytes, at: path)
+            } else {
+                try DurableWriter.write(bytes, to: path, mode: previous == nil ? .createNew : .replace)
+            }
         } catch {
             logger.error(
                 "could not write a tool call record",
@@ -239,6 +245,7 @@ extension InboxCoordinator {
 
     /// The worker's update stream ended (normally, with an error, or because of an abort).
     func runStreamEnded(thread: String, run: String, error: (any Error)?) {
+        defer { commit() }
         guard let book = threads[thread], let active = book.active, active.run == run else { return }
         if let status = book.state.runs[run]?.status, status == .awaitingApproval, error == nil {
             return  // waiting for answers; sendAnswers resumes it
@@ -263,6 +270,7 @@ extension InboxCoordinator {
 
     /// The runtime's abort endpoint answered (or could not be reached: the connection is closed anyway).
     func abortDelivered(thread: String, run: String, error: RuntimeError?) {
+        defer { commit() }
         if let error {
             logger.warning("abort request failed", metadata: ["thread.id": "\(thread)", "error": "\(error.message)"])
         }
@@ -286,24 +294,6 @@ extension InboxCoordinator {
 
     func toolResult(_ book: ThreadBook, file: String) -> String? {
         ToolRecord(bodyOf(book, file: file)).result
-    }
-}
-
-/// A reply file's body: the answer, and the model's reasoning after a marker (shown folded on the site).
-public struct ReplyBody: Sendable, Hashable {
-    /// The line that separates the answer from the reasoning.
-    public static let reasoningMarker = "<!-- letterbox:reasoning -->"
-    public var text: String
-    public var reasoning: String?
-
-    public init(_ body: String) {
-        if let range = body.range(of: Self.reasoningMarker) {
-            text = String(body[..<range.lowerBound]).trimmingWhitespace
-            reasoning = String(body[range.upperBound...]).trimmingWhitespace
-        } else {
-            text = body.trimmingWhitespace
-            reasoning = nil
-        }
     }
 }
 

@@ -18,6 +18,7 @@ extension InboxCoordinator {
     /// `ID.remote.md` for an operator message sent through another channel, and the finished answers to
     /// those messages. Answers to the inbox's own messages are recorded by their runs, not here.
     func applyRemote(_ thread: RemoteThread, messages: [RemoteMessage]) {
+        defer { commit() }
         guard let book = bookBound(to: thread) else { return }
         guard book.problem == nil else { return }
         var known = Set(book.state.messages.compactMap(\.runtimeID))
@@ -46,8 +47,7 @@ extension InboxCoordinator {
 
     /// The local thread bound to a runtime thread, creating the folder for one started elsewhere.
     private func bookBound(to thread: RemoteThread) -> ThreadBook? {
-        for id in unloaded.sorted() { _ = book(id) }
-        if let bound = threads.values.first(where: { $0.state.runtimeThreadID == thread.id }) { return bound }
+        if let id = boundThreads[thread.id], let bound = book(id) { return bound }
         let base = (Names.slug(thread.title ?? "", maxLength: 60) ?? Names.slug(thread.id) ?? "remote").lowercased()
         var name = base
         var suffix = 2
@@ -125,9 +125,10 @@ extension InboxCoordinator {
 extension InboxCoordinator {
     /// Asks every runtime that lists threads for what changed (after the catch-up, then periodically).
     func requestSync() {
+        defer { commit() }
         guard !stopping else { return }
         for (name, runtime) in runtimes where runtime is any ThreadListing {
-            jobs.yield(.sync(runtime: name))
+            enqueue(.sync(runtime: name))
         }
     }
 }

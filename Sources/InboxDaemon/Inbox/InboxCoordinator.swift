@@ -2,6 +2,7 @@ public import ChatModel
 import Foundation
 public import InboxStore
 public import Logging
+import Synchronization
 
 /// Work the coordinator hands out; the daemon service runs each in its task group.
 enum DaemonJob: Sendable {
@@ -18,14 +19,30 @@ enum DaemonJob: Sendable {
     case answer(
         runtime: String, thread: String, run: String, answers: [ApprovalAnswer], reference: RunReference,
         outgoing: OutgoingMessage, signal: AbortSignal)
-    /// Stop a run in the runtime.
-    case abort(runtime: String, thread: String, run: String, reference: RunReference)
+    /// Stop a run in the runtime. A run waiting for approval on a runtime that resumes with a new
+    /// request has its requests withdrawn instead (`withdraw`: the answers and the message to send).
+    case abort(
+        runtime: String, thread: String, run: String, reference: RunReference,
+        withdraw: (answers: [ApprovalAnswer], outgoing: OutgoingMessage)?)
     /// Ask a runtime for its agents.
     case listAgents(runtime: String)
     /// Pull what the runtime has that the inbox lacks (runtimes that list threads).
     case sync(runtime: String)
     /// Call `tick()` at this instant.
     case wake(ContinuousClock.Instant)
+}
+
+extension DaemonJob {
+    /// The thread a job is about, if any.
+    var thread: String? {
+        switch self {
+        case let .send(_, thread, _, _, _, _), let .follow(_, thread, _, _, _), let .regenerate(_, thread, _, _, _, _),
+            let .answer(_, thread, _, _, _, _, _), let .abort(_, thread, _, _, _):
+            thread
+        case .listAgents, .sync, .wake:
+            nil
+        }
+    }
 }
 
 /// The daemon's core: owns every journal and thread state, turns file events, runtime answers and
@@ -54,6 +71,11 @@ public actor InboxCoordinator {
     var threads: [String: ThreadBook] = [:]
     /// Thread folders found at start whose journals are not read yet (read on demand or in the catch-up).
     var unloaded: Set<String> = []
+    /// Threads read, found idle and let go of, with the stamp of their folder listing at that time: a
+    /// rescan reads one again only when its listing changed. Keeps memory flat however large the inbox.
+    var idle: [String: String] = [:]
+    /// Runtime thread id -> thread folder, for every thread read so far (the sync needs no reading).
+    var boundThreads: [String: String] = [:]
     /// Top-level entries already reported as rejected.
     var rejectedRoot: Set<String> = []
 
@@ -70,6 +92,9 @@ public actor InboxCoordinator {
 
     /// Threads whose site pages are stale.
     var siteDirty: Set<String> = []
+    /// Journals with staged lines ("" is the inbox journal), and jobs waiting for them to be written.
+    var staged: Set<String> = []
+    var pendingJobs: [DaemonJob] = []
     let jobs: AsyncStream<DaemonJob>.Continuation
     let siteChanges: AsyncStream<Set<String>>.Continuation
     var stopping = false
@@ -103,6 +128,7 @@ public actor InboxCoordinator {
     /// Opens the inbox journal, records the start, and lists the threads. Threads are read lazily:
     /// `catchUp()` reads them all in the background, and any event in a thread reads it at once.
     func start(detail: String) throws {
+        defer { commit() }
         try FileSystem.createDirectory(workspace.inbox)
         let opened = try JournalFile.open(
             path: workspace.inboxJournalPath, tornFolder: workspace.tornFolder, now: now())
@@ -121,7 +147,7 @@ public actor InboxCoordinator {
             case .journal, .ignored: break
             }
         }
-        for runtime in configuration.runtimes { jobs.yield(.listAgents(runtime: runtime.name)) }
+        for runtime in configuration.runtimes { enqueue(.listAgents(runtime: runtime.name)) }
         siteDirty.formUnion(unloaded)
         flushSite()
     }
@@ -130,9 +156,13 @@ public actor InboxCoordinator {
     /// how many threads it read.
     @discardableResult
     func catchUp(batch: Int = 50) -> Int {
+        defer { commit() }
         var count = 0
         for id in unloaded.sorted().prefix(batch) {
-            _ = book(id)
+            if let book = book(id) {
+                schedule()
+                evictIfIdle(book)
+            }
             count += 1
         }
         if count > 0 { schedule() }
@@ -143,6 +173,7 @@ public actor InboxCoordinator {
 
     /// Records the stop; in-flight runs are left for the next start to resume (the journal says where).
     func stop(reason: String?) {
+        defer { commit() }
         guard !stopping else { return }
         stopping = true
         for book in threads.values { book.active?.abort.fire() }
@@ -152,21 +183,23 @@ public actor InboxCoordinator {
 
     // MARK: Journals
 
-    /// Appends to a thread's journal and folds the lines into its state. A failed append stops the
-    /// thread (its problem is shown) rather than the daemon.
+    /// Stages lines in a thread's journal and folds them into its state. They are written, with one
+    /// fsync per journal, by `commit()` at the end of the current turn, before any job that depends on
+    /// them is released (group commit: journal first, still).
     @discardableResult
     func append(_ book: ThreadBook, _ events: [(Actor, JournalEvent)]) -> Bool {
         guard let journal = book.journal, book.problem == nil else { return false }
         let ts = now()
         do {
-            let entries = try journal.append(events.map { (ts, $0.0, $0.1) })
-            for entry in entries { try book.state.apply(entry) }
+            for entry in journal.stage(events.map { (ts, $0.0, $0.1) }) { try book.state.apply(entry) }
         } catch {
-            book.problem = "cannot write the journal: \(error)"
-            logger.error("journal append failed", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
+            book.problem = "the journal refused a line: \(error)"
+            logger.error("journal fold failed", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
             return false
         }
+        staged.insert(book.id)
         siteDirty.insert(book.id)
+        if let runtimeThread = book.state.runtimeThreadID { boundThreads[runtimeThread] = book.id }
         return true
     }
 
@@ -177,11 +210,48 @@ public actor InboxCoordinator {
     func appendInbox(_ actor: Actor, _ event: JournalEvent) {
         guard let journal = inboxJournal else { return }
         do {
-            for entry in try journal.append([(now(), actor, event)]) { try inboxState.apply(entry) }
+            for entry in journal.stage([(now(), actor, event)]) { try inboxState.apply(entry) }
         } catch {
-            logger.error("inbox journal append failed", metadata: ["error": "\(error)"])
+            logger.error("inbox journal fold failed", metadata: ["error": "\(error)"])
         }
+        staged.insert("")
         siteDirty.insert("")
+    }
+
+    /// Hands out a job once the lines staged before it are on disk.
+    func enqueue(_ job: DaemonJob) {
+        pendingJobs.append(job)
+    }
+
+    /// Ends a turn: writes every staged journal (one write and fsync each, in parallel so the
+    /// filesystem can batch them), then releases the jobs and the site changes of the turn. A journal
+    /// that cannot be written stops its thread, and that thread's jobs are dropped.
+    func commit() {
+        if !staged.isEmpty {
+            let journals: [(String, JournalFile)] = staged.compactMap { id in
+                id.isEmpty ? inboxJournal.map { ("", $0) } : threads[id]?.journal.map { (id, $0) }
+            }
+            staged = []
+            let failures = Mutex<[String: String]>([:])
+            let work: @Sendable (Int) -> Void = { index in
+                let (id, journal) = journals[index]
+                do { try journal.commit() } catch { failures.withLock { $0[id] = "\(error)" } }
+            }
+            if journals.count == 1 {
+                work(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: journals.count, execute: work)
+            }
+            for (id, reason) in failures.withLock({ $0 }) {
+                logger.error("cannot write a journal", metadata: ["thread.id": "\(id)", "error": "\(reason)"])
+                threads[id]?.problem = "cannot write the journal: \(reason)"
+                pendingJobs.removeAll { $0.thread == id }
+            }
+        }
+        let released = pendingJobs
+        pendingJobs = []
+        for job in released { jobs.yield(job) }
+        flushSite()
     }
 
     func rejectRoot(_ name: String, reason: String) {
@@ -198,6 +268,7 @@ public actor InboxCoordinator {
             entry.type == .directory
         else { return nil }
         unloaded.remove(id)
+        idle[id] = nil
         let book = ThreadBook(id: id, folder: workspace.threadFolder(id))
         threads[id] = book
         load(book)
@@ -223,6 +294,7 @@ public actor InboxCoordinator {
             return
         }
         book.controlsDone = Set(book.state.controls.map(\.file))
+        if let runtimeThread = book.state.runtimeThreadID { boundThreads[runtimeThread] = book.id }
         readMeta(book)
         recover(book)
         rescan(book)
@@ -265,18 +337,33 @@ public actor InboxCoordinator {
         var active = ActiveRun(
             run: run.id, message: run.message, file: run.file, agent: run.agent, runtime: runtimeName,
             reference: reference)
-        active.text = replyText(book, file: run.file)
-        for call in run.toolCalls { active.toolFiles[call.id] = call.file }
+        let reply = ReplyBody(bodyOf(book, file: run.file))
+        active.text = reply.text
+        active.reasoning = reply.reasoning ?? ""
+        for call in run.toolCalls {
+            active.toolFiles[call.id] = call.file
+            active.toolCalls[call.id] = ToolCallUpdate(
+                id: call.id, name: call.tool, arguments: toolArguments(book, file: call.file),
+                result: toolResult(book, file: call.file), runtimeID: call.runtimeID)
+        }
         for approval in run.approvals { if let id = approval.runtimeID { active.approvals[id] = approval.id } }
         book.active = active
-        guard let runtime = runtimes[runtimeName], runtime.follow(reference) != nil else {
+        let runtime = runtimes[runtimeName]
+        if run.status == .awaitingApproval, runtime?.capabilities.resumesWithAnswers == true {
+            // Nothing is streaming: the run waits for the operator, and answering resumes it with a
+            // new request (the same bytes as before the restart, so a repeat is safe). Answers
+            // journaled but not sent before the stop go out now.
+            sendAnswers(book)
+            return
+        }
+        guard let runtime, runtime.follow(reference) != nil else {
             finish(
                 book,
                 end: .errored(
                     reason: "the daemon stopped while this reply was being written; the text that arrived is kept"))
             return
         }
-        jobs.yield(
+        enqueue(
             .follow(runtime: runtimeName, thread: book.id, run: run.id, reference: reference, signal: active.abort))
     }
 
@@ -285,6 +372,32 @@ public actor InboxCoordinator {
         book.state.runs(of: message).filter { $0.id != run }.compactMap { earlier in
             earlier.runtimeID ?? earlier.detail.flatMap { Self.jsonString($0, key: "runtime_id") }
         }
+    }
+
+    /// Whether a thread has anything in flight or waiting: such a thread stays in memory.
+    func hasPendingWork(_ book: ThreadBook) -> Bool {
+        if book.active != nil || book.busy || book.state.activeRun != nil || book.problem != nil { return true }
+        if book.state.messages.contains(where: { $0.isAwaitingDelivery || $0.regeneratePending || $0.notYetSeen }) {
+            return true
+        }
+        if book.state.runs.values.contains(where: { $0.approvals.contains { $0.answer != nil && !$0.delivered } }) {
+            return true
+        }
+        let prefix = book.folder + "/"
+        return settling.keys.contains { $0.hasPrefix(prefix) }
+    }
+
+    /// Lets go of an idle thread's state (its journal is closed; it is read again when needed).
+    func evictIfIdle(_ book: ThreadBook) {
+        guard !hasPendingWork(book), book.journal?.hasStaged != true, !staged.contains(book.id),
+            let files = try? InboxReader.listThreadFiles(book.folder)
+        else { return }
+        idle[book.id] = Self.listingStamp(files)
+        threads[book.id] = nil
+    }
+
+    static func listingStamp(_ files: [DiskFile]) -> String {
+        SHA256Hex.digest(files.map { "\($0.name)\u{0}\($0.stamp)" }.joined(separator: "\u{1}"))
     }
 
     // MARK: Scheduling
@@ -314,6 +427,7 @@ public actor InboxCoordinator {
 
     /// Timers fire here: settled files, due retries, pending reply snapshots.
     func tick() {
+        defer { commit() }
         let instant = clock.now
         if let next = nextWake, next <= instant { nextWake = nil }
         processSettled(at: instant)
@@ -325,7 +439,7 @@ public actor InboxCoordinator {
     func wake(at instant: ContinuousClock.Instant) {
         if let next = nextWake, next <= instant { return }
         nextWake = instant
-        jobs.yield(.wake(instant))
+        enqueue(.wake(instant))
     }
 
     /// Tells the site refresher which threads changed.

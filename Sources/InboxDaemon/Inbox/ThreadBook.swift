@@ -12,8 +12,9 @@ final class ThreadBook {
     var meta = ThreadMeta()
     /// Set when the journal cannot be used (damaged): the thread is left alone, and the reason shown.
     var problem: String?
-    /// Accepted message texts, kept until sent (re-read and checked against the journaled hash after a restart).
-    var accepted: [String: String] = [:]
+    /// Accepted messages as parsed, kept until sent (re-read and checked against the journaled hash
+    /// after a restart).
+    var accepted: [String: OperatorMessage] = [:]
     /// The hash of each approval file as last read, so a save that changes nothing is not re-read.
     var approvalHashes: [String: String] = [:]
     /// Control files already acted on.

@@ -95,6 +95,9 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// its tool calls, and tool results already known), rebuilt from the journal and files so that a
     /// resume after a restart sends the same thing.
     public var runSoFar: [HistoryItem] = []
+    /// The thread's shared state as last journaled (AG-UI `STATE_*`, JSON), for runtimes that want it
+    /// sent back with each run; the AG-UI client falls back to it after a restart. Nil when none.
+    public var sharedState: String?
 
     public init(
         thread: String, threadTitle: String, runtimeThreadID: String?, message: String, requestID: String,
@@ -174,12 +177,22 @@ public struct ApprovalAnswer: Sendable, Hashable {
     public var decision: Decision
     public var note: String?
     public var toolCallID: String?
+    /// The request is withdrawn rather than answered: the operator aborted the run while it waited
+    /// (AG-UI's `status: "cancelled"`, which closes the interrupt). `decision` and `note` are unused.
+    public var withdrawn = false
 
     public init(runtimeID: String, decision: Decision, note: String?, toolCallID: String?) {
         self.runtimeID = runtimeID
         self.decision = decision
         self.note = note
         self.toolCallID = toolCallID
+    }
+
+    /// A withdrawal of the request `runtimeID`.
+    public static func withdrawal(of runtimeID: String, toolCallID: String?) -> ApprovalAnswer {
+        var answer = ApprovalAnswer(runtimeID: runtimeID, decision: .reject, note: nil, toolCallID: toolCallID)
+        answer.withdrawn = true
+        return answer
     }
 }
 

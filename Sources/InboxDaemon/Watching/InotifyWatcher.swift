@@ -2,11 +2,15 @@ internal import CInotifyTools
 import Foundation
 import Synchronization
 
-/// Watches the inbox recursively with libinotifytools, on a thread of its own.
+/// Watches the inbox with libinotifytools, on a thread of its own.
 ///
 /// libinotifytools keeps global state, so there is one watcher per process, driven from one thread;
 /// its blocking reads stay off the cooperative pool and reach async code through an `AsyncStream`.
 /// Events are hints (docs/daemon.md): the daemon also rescans at start, on overflow and on a timer.
+///
+/// It watches the folders that can hold something to act on (the inbox root, each thread folder and its
+/// `controls/`), not whole trees: `inotifytools_watch_recursively` stats every file to find folders,
+/// which took most of the start time in a 100k-message inbox (docs/benchmarks.md).
 public final class InotifyWatcher: Sendable {
     /// What happened to a path.
     public enum Event: Sendable, Hashable {
@@ -29,6 +33,25 @@ public final class InotifyWatcher: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let done = Atomic<Bool>(false)
+    private let root: String
+
+    private init(root: String) { self.root = root }
+
+    /// Watches one folder (not its subfolders).
+    private static func watch(_ path: String, mask: Int32) -> Bool {
+        inotifytools_watch_file(path, mask) != 0
+    }
+
+    /// Watches a thread folder and, if it has one, its `controls/` folder. Anything else is not a folder.
+    private static func watchThread(_ path: String, mask: Int32) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        _ = watch(path, mask: mask)
+        let controls = path + "/controls"
+        if FileManager.default.fileExists(atPath: controls, isDirectory: &isFolder), isFolder.boolValue {
+            _ = watch(controls, mask: mask)
+        }
+    }
 
     /// Starts watching `root`; events arrive on the returned stream until `stop()`.
     public static func start(root: String) throws -> (InotifyWatcher, AsyncStream<Event>) {
@@ -43,14 +66,17 @@ public final class InotifyWatcher: Sendable {
             throw StartError(description: "inotify could not start (error \(inotifytools_error()))")
         }
         let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF)
-        guard inotifytools_watch_recursively(root, mask) != 0 else {
+        guard watch(root, mask: mask) else {
             let code = inotifytools_error()
             inotifytools_cleanup()
             running.withLock { $0 = false }
             let hint = code == ENOSPC ? " (the inotify watch limit is reached: raise fs.inotify.max_user_watches)" : ""
             throw StartError(description: "cannot watch \(root): \(String(cString: strerror(code)))\(hint)")
         }
-        let watcher = InotifyWatcher()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where !entry.hasPrefix(".") {
+            watchThread(root + "/" + entry, mask: mask)
+        }
+        let watcher = InotifyWatcher(root: root)
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
         let thread = Thread { watcher.loop(mask: mask, continuation: continuation) }
         thread.name = "letterbox.inotify"
@@ -94,8 +120,12 @@ public final class InotifyWatcher: Sendable {
             let path = name.isEmpty ? folder : folder + "/" + name
             let isFolder = flags & UInt32(IN_ISDIR) != 0
             if isFolder && flags & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
-                // Watch the new folder (and anything already inside it) before reporting it.
-                _ = inotifytools_watch_recursively(path, mask)
+                // Watch a new thread folder (or a thread's new controls/) before reporting it.
+                if folder == root {
+                    Self.watchThread(path, mask: mask)
+                } else if name == "controls" {
+                    _ = Self.watch(path, mask: mask)
+                }
                 continuation.yield(.folderCreated(path))
             } else if flags & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
                 continuation.yield(.written(path))

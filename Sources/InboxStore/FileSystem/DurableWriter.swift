@@ -24,6 +24,12 @@ public enum DurableWriter {
         try write(bytes, to: path, mode: mode, durable: true)
     }
 
+    /// Creates `path` atomically and never over an existing file, without fsync: for first versions
+    /// that the journal already accounts for and that a durable version will replace.
+    public static func createQuickly(_ bytes: some Collection<UInt8>, at path: String) throws(StoreError) {
+        try write(bytes, to: path, mode: .createNew, durable: false)
+    }
+
     /// Writes `bytes` to `path` atomically but without fsync: for progress snapshots that the journal
     /// does not depend on (a streaming reply is rewritten every 250 ms; its final version is durable).
     public static func writeQuickly(_ bytes: some Collection<UInt8>, to path: String) throws(StoreError) {

@@ -7,9 +7,12 @@ public import ChatModel
 /// An open journal that this process appends to (docs/format.md §7).
 ///
 /// Only the daemon, holding the inbox lock, opens journals for writing. Appends are one `write` of
-/// whole lines followed by `fsync`; a batch of events costs one fsync (group commit). Not Sendable:
-/// each journal is owned by one actor.
-public final class JournalFile {
+/// whole lines followed by `fsync`; a batch of events costs one fsync (group commit).
+///
+/// `@unchecked Sendable`: each journal is owned by one actor, which may hand several *different*
+/// journals to parallel threads for `commit()` and waits for them; one instance is never used from
+/// two threads at once, and instances share no state.
+public final class JournalFile: @unchecked Sendable {
     /// The journal's path.
     public let path: String
     /// The last entry written or read; the next entry chains to it.
@@ -78,21 +81,39 @@ public final class JournalFile {
     /// Appends events as one write and one fsync; returns the entries as written.
     @discardableResult
     public func append(_ events: [(Timestamp, Actor, JournalEvent)]) throws(StoreError) -> [JournalEntry] {
-        guard !events.isEmpty else { return [] }
-        var bytes: [UInt8] = []
+        let entries = stage(events)
+        try commit()
+        return entries
+    }
+
+    /// Lines staged by `stage` and not yet written.
+    private var staged: [UInt8] = []
+
+    /// Whether `stage` has lines that `commit` has not written yet.
+    public var hasStaged: Bool { !staged.isEmpty }
+
+    /// Chains events onto the journal in memory (seq, prev, hash) without writing them: group commit.
+    /// Nothing that depends on them may happen before `commit()` returns.
+    public func stage(_ events: [(Timestamp, Actor, JournalEvent)]) -> [JournalEntry] {
         var entries: [JournalEntry] = []
-        var previous = last
         for (ts, actor, event) in events {
-            let entry = JournalCodec.entry(after: previous, ts: ts, actor: actor, event: event)
-            bytes += JournalCodec.encode(entry)
-            bytes.append(10)
+            let entry = JournalCodec.entry(after: last, ts: ts, actor: actor, event: event)
+            staged += JournalCodec.encode(entry)
+            staged.append(10)
             entries.append(entry)
-            previous = entry
+            last = entry
         }
+        return entries
+    }
+
+    /// Writes the staged lines with one write and one fsync. On failure the lines may be partly on disk
+    /// (the next open repairs a torn tail); the caller must stop using this journal.
+    public func commit() throws(StoreError) {
+        guard !staged.isEmpty else { return }
+        let bytes = staged
+        staged = []
         try DurableWriter.writeAll(fd, bytes, path: path)
         guard fsync(fd) == 0 else { throw .system("fsync", path: path) }
-        last = previous
         size += bytes.count
-        return entries
     }
 }

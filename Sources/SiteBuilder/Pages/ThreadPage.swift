@@ -102,26 +102,30 @@ struct ThreadPage {
         let answer = strings["answer"] ?? "Answer"
         let label = count > 1 ? "\(answer) \(index + 1) \(strings["of"] ?? "of") \(count)" : answer
         let body = content.bodies[run.file]
+        let reply = ReplyBody(body ?? "")
         return compact([
             "id": String(run.file.dropLast(3)), "file": run.file, "label": label, "agent": run.agent,
             "endedAt": run.endedAt?.milliseconds,
             "at": Page.time(run.startedAt), "status": run.status.rawValue,
             "statusLabel": Page.label(run.status, strings),
-            "reason": run.reason, "missing": body == nil, "body": renderer.html(body ?? ""),
+            "reason": run.reason, "missing": body == nil, "body": renderer.html(reply.text),
+            "reasoning": reply.reasoning.map(renderer.html),
             "toolCalls": run.toolCalls.map { call -> [String: Any] in
                 [
                     "id": String(call.file.dropLast(3)), "tool": call.tool, "status": call.status,
                     "body": renderer.html(content.bodies[call.file] ?? ""),
                 ]
             },
-            "approvals": run.approvals.map(approval), "usage": run.detail, "sharedState": run.sharedState,
+            "approvals": run.approvals.map { approval($0, runFinished: run.status.isFinished) }, "usage": run.detail,
+            "sharedState": run.sharedState,
             "events": run.customEvents,
         ])
     }
 
-    func approval(_ approval: ApprovalState) -> [String: Any] {
+    func approval(_ approval: ApprovalState, runFinished: Bool) -> [String: Any] {
         var context = compact([
-            "id": approval.id, "file": approval.file, "tool": approval.tool, "pending": approval.isPending,
+            "id": approval.id, "file": approval.file, "tool": approval.tool,
+            "pending": approval.isPending && !runFinished,
             "invalid": approval.invalidAnswers, "body": renderer.html(content.bodies[approval.file] ?? ""),
         ])
         if let answer = approval.answer {
@@ -129,6 +133,9 @@ struct ThreadPage {
             context["state"] = answer.decision == .approve ? "approved" : "rejected"
             context["stateLabel"] = label ?? ""
             context["answer"] = compact(["decisionLabel": label ?? "", "at": Page.time(answer.at), "note": answer.note])
+        } else if runFinished {
+            context["state"] = "closed"
+            context["stateLabel"] = strings["approval_closed"] ?? ""
         } else {
             context["state"] = "pending"
             context["stateLabel"] = strings["run_awaiting_approval"] ?? ""

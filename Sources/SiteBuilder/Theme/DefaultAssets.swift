@@ -50,6 +50,7 @@ enum DefaultAssets {
         .meta { color: var(--muted); font-size: 0.9rem; margin: 0.25rem 0; }
         .prose { max-width: var(--measure); overflow-wrap: anywhere; }
         .prose img { max-width: 100%; }
+        .prose h1 { font-size: 1.3rem; } .prose h2 { font-size: 1.15rem; } .prose h3, .prose h4, .prose h5, .prose h6 { font-size: 1rem; }
         .prose blockquote { margin: 0.5rem 0; padding-left: 1rem; border-left: 3px solid var(--line); color: var(--muted); }
         .thread-list { list-style: none; padding: 0; margin: 0; display: grid; gap: 0.75rem; }
         .thread-item { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 0.75rem 1rem; }
@@ -79,7 +80,9 @@ enum DefaultAssets {
         .run-streaming { border-left-color: var(--live); }
         .run-errored { border-left-color: var(--bad); }
         .run-aborted, .run-awaiting_approval { border-left-color: var(--warn); }
-        .tool-call, .attempts, .shared-state, .events { margin: 0.5rem 0; }
+        .tool-call, .attempts, .shared-state, .events, .reasoning { margin: 0.5rem 0; }
+        .reasoning { color: var(--muted); }
+        .reasoning .prose { border-left: 3px solid var(--line); padding-left: 0.75rem; }
         .tool-call, .approval { border: 1px solid var(--line); border-radius: var(--radius); padding: 0.4rem 0.75rem; background: var(--bg); }
         .approval { margin: 0.75rem 0; }
         .approval-pending { border-color: var(--warn); }

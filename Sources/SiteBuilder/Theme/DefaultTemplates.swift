@@ -133,6 +133,7 @@ enum DefaultTemplates {
         {{#invalid}}<p class="notice notice-warning">{{strings.not_an_answer}}: {{.}}</p>{{/invalid}}
         <details><summary><code>{{file}}</code></summary><div class="prose">{{{body}}}</div></details>
         </section>{{/approvals}}
+        {{#reasoning}}<details class="reasoning"><summary>{{strings.reasoning}}</summary><div class="prose">{{{reasoning}}}</div></details>{{/reasoning}}
         <div class="prose reply">{{{body}}}</div>
         {{#usage}}<p class="usage">{{strings.usage}}: <code>{{.}}</code></p>{{/usage}}
         {{#sharedState}}<details class="shared-state"><summary>{{strings.shared_state}}</summary><pre><code>{{.}}</code></pre></details>{{/sharedState}}

@@ -60,6 +60,7 @@ public enum Strings {
         "approval_pending":
             "Waiting for your answer: tick Approve or Reject in the file and save it, or run letterbox approve / letterbox reject.",
         "approved": "Approved",
+        "approval_closed": "Closed unanswered (the run ended)",
         "rejected": "Rejected",
         "answered_at": "answered",
         "note": "Note",

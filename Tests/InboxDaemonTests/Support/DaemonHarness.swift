@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Logging
 import ReferenceRuntime
 import Testing
@@ -38,7 +39,12 @@ final class Scratch: @unchecked Sendable {
         try Data(config.utf8).write(to: URL(fileURLWithPath: root + "/letterbox.yaml"))
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit {
+        // LETTERBOX_KEEP_SCRATCH=1 keeps the folder (and the daemon's log in .letterbox/) for a failure.
+        if ProcessInfo.processInfo.environment["LETTERBOX_KEEP_SCRATCH"] != "1" {
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
 
     var workspace: Workspace {
         get throws { try Workspace.locate(from: root) }
@@ -141,8 +147,10 @@ final class DaemonProcess: @unchecked Sendable {
         _ scratch: Scratch, runtimeURL: String, arguments: [String] = [], token: String = DaemonHarness.token
     ) throws -> DaemonProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["daemon", "--runtime-url", runtimeURL] + arguments
+        // setpriv --pdeathsig: the daemon is killed if the test process dies first (a crash, a timeout),
+        // so no daemon outlives its test and loads the machine for the next ones.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--pdeathsig", "KILL", "--", binary, "daemon", "--runtime-url", runtimeURL] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
         var environment = ProcessInfo.processInfo.environment
         environment["LETTERBOX_TOKEN"] = token
@@ -182,13 +190,16 @@ final class DaemonProcess: @unchecked Sendable {
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(SIGKILL) }
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
-    /// Sends a signal (SIGKILL for crash tests) and waits for the process to end.
-    func kill(_ signal: Int32) {
+    /// Sends a signal (SIGKILL for crash tests) and waits, off the cooperative pool, for the process to end.
+    func kill(_ signal: Int32) async {
         Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        _ = try? await offPool { [process] in process.waitUntilExit() }
     }
 }
 

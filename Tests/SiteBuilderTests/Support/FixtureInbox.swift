@@ -151,7 +151,12 @@ final class FixtureInbox {
             "ops", to: "backup",
             text: "Yes. Both finished:\n\n| host | size |\n| --- | ---: |\n| db-1 | 4.2 GB |\n| db-2 | 3.9 GB |\n")
         try inbox.journal("ops", [(.operator, .regenerateRequested(message: "backup"))])
-        try inbox.reply("ops", to: "backup", index: 2, text: "Regenerated: both backups completed at 02:14.")
+        try inbox.reply(
+            "ops", to: "backup", index: 2,
+            text: ReplyBody(
+                text: "Regenerated: both backups completed at 02:14.",
+                reasoning: "The first answer gave sizes; the question was whether they are **healthy**, so give times."
+            ).markdown)
         try inbox.journal("ops", [(.daemon, .editedAfterSend(message: "backup", file: "backup.md", sha256: "0f"))])
         try inbox.message("ops", "restart", "Restart the backup service on db-1.", agent: "operator")
         try inbox.sent("ops", "restart")

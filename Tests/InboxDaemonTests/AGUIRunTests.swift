@@ -1,0 +1,451 @@
+import ChatModel
+import Foundation
+import Testing
+
+@testable import InboxDaemon
+
+@Suite("AG-UI run state machine and requests (pure)")
+struct AGUIRunTests {
+    /// Feeds events (JSON texts) to a run; returns every update.
+    static func run(
+        _ events: [String], _ run: inout AGUIRun
+    ) -> [RunUpdate] {
+        events.flatMap { run.receive($0) }
+    }
+
+    static func run(_ events: [String], dialect: AGUIDialect = .standard) -> (AGUIRun, [RunUpdate]) {
+        var machine = AGUIRun(dialect: dialect)
+        let updates = run(events, &machine)
+        return (machine, updates)
+    }
+
+    static let started = #"{"type":"RUN_STARTED","threadId":"t","runId":"r"}"#
+    static let finished = #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"success"}}"#
+    static func start(_ id: String) -> String {
+        #"{"type":"TEXT_MESSAGE_START","messageId":"\#(id)","role":"assistant"}"#
+    }
+    static func content(_ id: String, _ delta: String) -> String {
+        #"{"type":"TEXT_MESSAGE_CONTENT","messageId":"\#(id)","delta":"\#(delta)"}"#
+    }
+    static func end(_ id: String) -> String { #"{"type":"TEXT_MESSAGE_END","messageId":"\#(id)"}"# }
+
+    static func texts(_ updates: [RunUpdate]) -> [String] {
+        updates.compactMap { if case let .text(text) = $0 { text } else { nil } }
+    }
+
+    static func end(of updates: [RunUpdate]) -> RunEnd? {
+        updates.compactMap { if case let .finished(end) = $0 { end } else { nil } }.last
+    }
+
+    static func erroredReason(_ updates: [RunUpdate]) -> String? {
+        if case let .errored(reason)? = end(of: updates) { return reason }
+        return nil
+    }
+
+    static func toolCalls(_ updates: [RunUpdate]) -> [ToolCallUpdate] {
+        updates.compactMap { if case let .toolCall(call) = $0 { call } else { nil } }
+    }
+
+    // MARK: Runs that work
+
+    @Test("a text run: the reply id, the whole text so far after each delta, then complete with usage")
+    func textRun() {
+        let (run, updates) = Self.run([
+            Self.started, Self.start("m1"), Self.content("m1", "Hello "), Self.content("m1", "world."), Self.end("m1"),
+            #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"success"},"usage":[{"inputTokens":3}]}"#,
+        ])
+        #expect(
+            updates == [
+                .replyID("m1"), .text("Hello "), .text("Hello world."),
+                .finished(.complete(usage: #"[{"inputTokens":3}]"#)),
+            ])
+        #expect(run.isEnded)
+    }
+
+    @Test("several assistant messages are joined by a blank line; empty ones (pydantic-ai's) add nothing")
+    func severalMessages() {
+        let (run, updates) = Self.run([
+            Self.started, Self.start("empty"), Self.end("empty"), Self.start("a"), Self.content("a", "One."),
+            Self.end("a"), Self.start("b"), Self.content("b", "Two."), Self.end("b"), Self.finished,
+        ])
+        #expect(Self.texts(updates).last == "One.\n\nTwo.")
+        #expect(run.replyText == "One.\n\nTwo.")
+    }
+
+    @Test("a tool call is reported at start, with its arguments at end, and with its result")
+    func toolCall() {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"TOOL_CALL_START","toolCallId":"c1","toolCallName":"get_time","parentMessageId":"m"}"#,
+            #"{"type":"TOOL_CALL_ARGS","toolCallId":"c1","delta":"{\"tz\":"}"#,
+            #"{"type":"TOOL_CALL_ARGS","toolCallId":"c1","delta":" \"UTC\"}"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"c1"}"#,
+            #"{"type":"TOOL_CALL_RESULT","messageId":"tm","toolCallId":"c1","content":"09:30","role":"tool"}"#,
+            Self.finished,
+        ])
+        #expect(
+            Self.toolCalls(updates) == [
+                ToolCallUpdate(id: "c1", name: "get_time", arguments: ""),
+                ToolCallUpdate(id: "c1", name: "get_time", arguments: #"{"tz": "UTC"}"#),
+                ToolCallUpdate(
+                    id: "c1", name: "get_time", arguments: #"{"tz": "UTC"}"#, result: "09:30", runtimeID: "tm"),
+            ])
+    }
+
+    @Test("an interrupt outcome: one approval per interrupt, with the tool call it is about, then interrupted")
+    func interrupts() {
+        let (_, updates) = Self.run([
+            Self.started, Self.start("m"), Self.content("m", "I will deploy."), Self.end("m"),
+            #"{"type":"TOOL_CALL_START","toolCallId":"tc","toolCallName":"deploy"}"#,
+            #"{"type":"TOOL_CALL_ARGS","toolCallId":"tc","delta":"{\"v\":1}"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"tc"}"#,
+            #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"interrupt","interrupts":[{"id":"int-1","reason":"tool_call","message":"Deploy?","toolCallId":"tc"},{"id":"int-2","reason":"confirmation"}]}}"#,
+        ])
+        let approvals = updates.compactMap { if case let .approval(request) = $0 { request } else { nil } }
+        #expect(
+            approvals == [
+                ApprovalRequest(
+                    runtimeID: "int-1", prompt: "Deploy?", toolCallID: "tc", tool: "deploy", arguments: #"{"v":1}"#),
+                ApprovalRequest(
+                    runtimeID: "int-2", prompt: "The agent asks for your approval (confirmation).", toolCallID: nil,
+                    tool: nil, arguments: nil),
+            ])
+        #expect(Self.end(of: updates) == .interrupted)
+    }
+
+    @Test("a resumed run continues the interrupted reply and reports the earlier call's result with its name")
+    func resumed() {
+        var run = AGUIRun(
+            priorText: "I will deploy.",
+            knownToolCalls: [ToolCallUpdate(id: "tc", name: "deploy", arguments: #"{"v":1}"#)])
+        let updates = Self.run(
+            [
+                Self.started,
+                #"{"type":"TOOL_CALL_RESULT","messageId":"tm","toolCallId":"tc","content":"deployed"}"#,
+                Self.start("m2"), Self.content("m2", "Done."), Self.end("m2"), Self.finished,
+            ], &run)
+        #expect(
+            Self.toolCalls(updates) == [
+                ToolCallUpdate(id: "tc", name: "deploy", arguments: #"{"v":1}"#, result: "deployed", runtimeID: "tm")
+            ])
+        #expect(Self.texts(updates) == ["I will deploy.\n\nDone."])
+        #expect(!updates.contains { if case .replyID = $0 { true } else { false } }, "the reply keeps its id")
+    }
+
+    @Test("chunk events expand like transformChunks: same or no id continues, a new id or RUN_FINISHED closes")
+    func chunks() {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"TEXT_MESSAGE_CHUNK","messageId":"c1","role":"assistant","delta":"Chunked "}"#,
+            #"{"type":"TEXT_MESSAGE_CHUNK","delta":"text "}"#,
+            #"{"type":"TEXT_MESSAGE_CHUNK","messageId":"c1","delta":"arrives."}"#,
+            #"{"type":"TOOL_CALL_CHUNK","toolCallId":"tc","toolCallName":"search","parentMessageId":"c1","delta":"{\"q\":"}"#,
+            #"{"type":"TOOL_CALL_CHUNK","toolCallId":"tc","delta":" 1}"}"#,
+            #"{"type":"TEXT_MESSAGE_CHUNK","messageId":"c2","delta":"Second."}"#,
+            #"{"type":"RUN_FINISHED","threadId":"t","runId":"r"}"#,
+        ])
+        #expect(Self.texts(updates).last == "Chunked text arrives.\n\nSecond.")
+        #expect(Self.toolCalls(updates).last == ToolCallUpdate(id: "tc", name: "search", arguments: #"{"q": 1}"#))
+        #expect(Self.end(of: updates) == .complete(usage: nil))
+    }
+
+    @Test("state: a snapshot, then JSON Patch deltas, each reported as the whole state")
+    func state() {
+        let (run, updates) = Self.run([
+            Self.started, #"{"type":"STATE_SNAPSHOT","snapshot":{"todo":["write"],"count":1,"draft":"tmp"}}"#,
+            #"{"type":"STATE_DELTA","delta":[{"op":"add","path":"/todo/-","value":"review"},{"op":"replace","path":"/count","value":2},{"op":"remove","path":"/draft"}]}"#,
+            Self.finished,
+        ])
+        let states = updates.compactMap { if case let .state(json) = $0 { json } else { nil } }
+        #expect(states == [#"{"count":1,"draft":"tmp","todo":["write"]}"#, #"{"count":2,"todo":["write","review"]}"#])
+        #expect(run.state?.jsonText == #"{"count":2,"todo":["write","review"]}"#)
+    }
+
+    @Test("a delta that does not apply ends the run, naming STATE_DELTA and the failing operation")
+    func badDelta() {
+        let (_, updates) = Self.run([
+            Self.started, Self.start("m"), Self.content("m", "kept"),
+            #"{"type":"STATE_DELTA","delta":[{"op":"replace","path":"/missing","value":1}]}"#,
+        ])
+        let reason = Self.erroredReason(updates) ?? ""
+        #expect(reason.contains("STATE_DELTA") && reason.contains("no member 'missing'"))
+        #expect(Self.texts(updates).last == "kept")
+    }
+
+    @Test("reasoning (and legacy THINKING) is reported apart from the text; CUSTOM and RAW as JSON")
+    func reasoningAndCustom() {
+        let (_, updates) = Self.run([
+            Self.started, #"{"type":"REASONING_START","messageId":"r1"}"#,
+            #"{"type":"REASONING_MESSAGE_START","messageId":"r1","role":"reasoning"}"#,
+            #"{"type":"REASONING_MESSAGE_CONTENT","messageId":"r1","delta":"Thinking "}"#,
+            #"{"type":"REASONING_MESSAGE_CONTENT","messageId":"r1","delta":"hard."}"#,
+            #"{"type":"REASONING_MESSAGE_END","messageId":"r1"}"#,
+            #"{"type":"REASONING_ENCRYPTED_VALUE","subtype":"message","entityId":"r1","encryptedValue":"x"}"#,
+            #"{"type":"REASONING_END","messageId":"r1"}"#, #"{"type":"THINKING_TEXT_MESSAGE_START"}"#,
+            #"{"type":"THINKING_TEXT_MESSAGE_CONTENT","delta":"Legacy."}"#, #"{"type":"THINKING_TEXT_MESSAGE_END"}"#,
+            #"{"type":"CUSTOM","name":"letterbox.test","value":{"n":1}}"#,
+            #"{"type":"RAW","event":{"kind":"ping"},"source":"peer"}"#,
+            #"{"type":"ACTIVITY_SNAPSHOT","messageId":"a","activityType":"p","content":{}}"#,
+            #"{"type":"SOMETHING_NEW","x":1}"#, Self.finished,
+        ])
+        let reasoning = updates.compactMap { if case let .reasoning(text) = $0 { text } else { nil } }
+        #expect(reasoning.last == "Thinking hard.\n\nLegacy.")
+        let custom = updates.compactMap { if case let .custom(json) = $0 { json } else { nil } }
+        #expect(
+            custom == [
+                #"{"name":"letterbox.test","type":"CUSTOM","value":{"n":1}}"#,
+                #"{"event":{"kind":"ping"},"source":"peer","type":"RAW"}"#,
+            ])
+        #expect(Self.end(of: updates) == .complete(usage: nil))
+    }
+
+    @Test("MESSAGES_SNAPSHOT fills in a tool result the stream did not carry")
+    func messagesSnapshot() {
+        let (_, updates) = Self.run([
+            Self.started, #"{"type":"TOOL_CALL_START","toolCallId":"c","toolCallName":"look"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"c"}"#,
+            #"{"type":"MESSAGES_SNAPSHOT","messages":[{"id":"u","role":"user","content":"hi"},{"id":"tm","role":"tool","toolCallId":"c","content":"sunny"}]}"#,
+            Self.finished,
+        ])
+        #expect(Self.toolCalls(updates).last?.result == "sunny")
+    }
+
+    @Test("RUN_ERROR ends the run with the runtime's message and code; the text is kept")
+    func runError() {
+        let (_, updates) = Self.run([
+            Self.started, Self.start("m"), Self.content("m", "Partial ans"),
+            #"{"type":"RUN_ERROR","message":"model overloaded","code":"overloaded"}"#,
+            Self.content("m", "ignored"),
+        ])
+        #expect(Self.texts(updates) == ["Partial ans"])
+        #expect(Self.erroredReason(updates)?.contains("RUN_ERROR): model overloaded (code overloaded)") == true)
+    }
+
+    @Test("a cancelled outcome (ag-ui 1.0) ends the run as aborted")
+    func cancelledOutcome() {
+        let (_, updates) = Self.run([
+            Self.started, #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"cancelled"}}"#,
+        ])
+        #expect(
+            Self.end(of: updates) == .aborted(reason: "the runtime cancelled the run (RUN_FINISHED outcome cancelled)"))
+    }
+
+    // MARK: Violations
+
+    /// Streams that break a rule: the events after RUN_STARTED and a message, and what the reason names.
+    static let violations: [(events: [String], names: [String])] = [
+        ([content("never", "x")], ["TEXT_MESSAGE_CONTENT", "'never'", "not open"]),
+        ([end("never")], ["TEXT_MESSAGE_END", "'never'"]),
+        ([start("m")], ["TEXT_MESSAGE_START", "'m' is already open"]),
+        ([#"{"type":"TOOL_CALL_ARGS","toolCallId":"x","delta":"{}"}"#], ["TOOL_CALL_ARGS", "'x'"]),
+        ([#"{"type":"TOOL_CALL_END","toolCallId":"x"}"#], ["TOOL_CALL_END", "'x'"]),
+        (
+            [
+                #"{"type":"TOOL_CALL_START","toolCallId":"x","toolCallName":"a"}"#,
+                #"{"type":"TOOL_CALL_START","toolCallId":"x","toolCallName":"a"}"#,
+            ], ["TOOL_CALL_START", "'x' is already open"]
+        ),
+        ([#"{"type":"STEP_FINISHED","stepName":"plan"}"#], ["STEP_FINISHED", "'plan' was never started"]),
+        (
+            [#"{"type":"STEP_STARTED","stepName":"p"}"#, #"{"type":"STEP_STARTED","stepName":"p"}"#],
+            ["STEP_STARTED", "'p' is already running"]
+        ),
+        ([finished], ["RUN_FINISHED", "text messages are still open: 'm'"]),
+        (
+            [end("m"), #"{"type":"STEP_STARTED","stepName":"p"}"#, finished],
+            ["RUN_FINISHED", "steps are still running: 'p'"]
+        ),
+        (
+            [end("m"), #"{"type":"TOOL_CALL_START","toolCallId":"x","toolCallName":"a"}"#, finished],
+            ["RUN_FINISHED", "tool calls are still open: 'x'"]
+        ),
+        ([started], ["RUN_STARTED", "second RUN_STARTED"]),
+        (
+            [end("m"), #"{"type":"RUN_FINISHED","threadId":"t","runId":"other"}"#],
+            ["RUN_FINISHED", "'other'", "'r'"]
+        ),
+        (["{not json"], ["not valid JSON", "{not json"]),
+        (["[1]"], ["an event is an array"]),
+        ([#"{"delta":"x"}"#], ["no string 'type'"]),
+        ([#"{"type":"TEXT_MESSAGE_CONTENT","delta":"x"}"#], ["TEXT_MESSAGE_CONTENT", "has no 'messageId'"]),
+        ([#"{"type":"TEXT_MESSAGE_CONTENT","messageId":1,"delta":"x"}"#], ["'messageId' is a number"]),
+        (
+            [end("m"), #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":"interrupt"}"#],
+            ["RUN_FINISHED", "set dialect: umbraco"]
+        ),
+        (
+            [
+                end("m"),
+                #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"interrupt","interrupts":[]}}"#,
+            ],
+            ["RUN_FINISHED", "non-empty 'interrupts'"]
+        ),
+        ([#"{"type":"REASONING_MESSAGE_CONTENT","messageId":"q","delta":"x"}"#], ["REASONING_MESSAGE_CONTENT", "'q'"]),
+        ([#"{"type":"TEXT_MESSAGE_CHUNK","delta":"x"}"#], ["TEXT_MESSAGE_CHUNK", "no messageId"]),
+        ([#"{"type":"TOOL_CALL_CHUNK","toolCallId":"x","delta":"x"}"#], ["TOOL_CALL_CHUNK", "no toolCallName"]),
+    ]
+
+    @Test(
+        "an ordering violation ends the run as errored, naming the event; the text is kept",
+        arguments: violations.indices)
+    func violation(_ index: Int) {
+        let (events, names) = Self.violations[index]
+        var (run, updates) = Self.run([Self.started, Self.start("m"), Self.content("m", "kept text")] + events)
+        let reason = Self.erroredReason(updates)
+        for name in names { #expect(reason?.contains(name) == true, "\(name) in \(reason ?? "no error")") }
+        #expect(reason?.hasPrefix("AG-UI protocol violation at ") == true)
+        #expect(reason?.hasSuffix("the text that arrived is kept") == true)
+        #expect(run.replyText == "kept text")
+        #expect(run.isEnded)
+        #expect(run.receive(Self.content("m", "after")).isEmpty, "nothing is read after the end")
+    }
+
+    @Test("the first event must be RUN_STARTED; RUN_ERROR first is a refusal")
+    func firstEvent() {
+        let (_, updates) = Self.run([Self.start("m")])
+        #expect(Self.erroredReason(updates)?.contains("the first event must be RUN_STARTED") == true)
+        let (_, refused) = Self.run([#"{"type":"RUN_ERROR","message":"no such agent"}"#])
+        #expect(Self.erroredReason(refused)?.contains("no such agent") == true)
+    }
+
+    @Test("a stream that ends, or breaks, before RUN_FINISHED is errored with the text kept")
+    func endsEarly() {
+        var run = AGUIRun()
+        _ = Self.run([Self.started, Self.start("m"), Self.content("m", "cut off mid-")], &run)
+        var cut = run
+        let ended = run.streamEnded()
+        #expect(Self.erroredReason(ended)?.contains("ended before RUN_FINISHED") == true)
+        #expect(Self.erroredReason(ended)?.contains("the last TEXT_MESSAGE_CONTENT") == true)
+        let lost = cut.connectionLost("the runtime closed the connection")
+        #expect(Self.erroredReason(lost)?.contains("lost mid-stream (the runtime closed the connection)") == true)
+        #expect(cut.replyText == "cut off mid-")
+    }
+
+    @Test("a line over the cap is named from its first bytes")
+    func lineTooLong() {
+        var run = AGUIRun()
+        _ = Self.run([Self.started], &run)
+        let updates = run.lineTooLong(
+            SSEParser.LineTooLong(
+                limit: 8 << 20, prefix: Array(#"data: {"type":"TEXT_MESSAGE_CONTENT","timestamp":1,"#.utf8)))
+        let reason = Self.erroredReason(updates) ?? ""
+        #expect(reason.contains("at TEXT_MESSAGE_CONTENT") && reason.contains("longer than the 8 MiB limit"))
+        #expect(AGUIRun.eventType(inPrefix: Array("data: xxxxx".utf8)) == nil)
+    }
+
+    // MARK: Umbraco AI
+
+    @Test("Umbraco: a string outcome with one interrupt whose payload names the tool; object deltas merge")
+    func umbraco() {
+        let (run, updates) = Self.run(
+            [
+                Self.started, #"{"type":"STATE_SNAPSHOT","snapshot":{"a":1}}"#,
+                #"{"type":"STATE_DELTA","delta":{"b":2}}"#,
+                #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":"interrupt","interrupt":{"id":"approval:c","reason":"human_approval","payload":{"toolCallId":"c","toolName":"publish_content","args":{"node":"home"},"message":"Publish?"}}}"#,
+            ], dialect: .umbraco)
+        #expect(run.state?.jsonText == #"{"a":1,"b":2}"#)
+        let approvals = updates.compactMap { if case let .approval(request) = $0 { request } else { nil } }
+        #expect(
+            approvals == [
+                ApprovalRequest(
+                    runtimeID: "approval:c", prompt: "Publish?", toolCallID: "c", tool: "publish_content",
+                    arguments: #"{"node":"home"}"#)
+            ])
+        let (_, failed) = Self.run(
+            [Self.started, #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":"error","error":"boom"}"#],
+            dialect: .umbraco)
+        #expect(Self.erroredReason(failed) == "the runtime reported an error: boom")
+    }
+
+    // MARK: Requests
+
+    static func outgoing() -> OutgoingMessage {
+        var message = OutgoingMessage(
+            thread: "ops", threadTitle: "Ops", runtimeThreadID: nil, message: "m2", requestID: "req-1", agent: "a",
+            content: "deploy it", run: "m2.run-1",
+            history: [
+                HistoryItem(role: .user, id: "m1", content: "hello"),
+                HistoryItem(role: .assistant, id: "m1.run-1-tools", content: ""),
+                HistoryItem(role: .assistant, id: "m1.run-1", content: "Hi."),
+            ])
+        message.runSoFar = [
+            HistoryItem(
+                role: .assistant, id: "m2.run-1", content: "I will deploy.",
+                toolCalls: [ToolCallSummary(id: "tc", name: "deploy", arguments: #"{"v":1}"#)])
+        ]
+        return message
+    }
+
+    static func body(_ input: AGUIWire.RunAgentInput) throws -> String {
+        String(decoding: try AGUIWire.encoder.encode(input), as: UTF8.self)
+    }
+
+    @Test("RunAgentInput: camelCase, history then the message, no null anywhere, empty assistants dropped")
+    func runInput() throws {
+        let input = AGUIClient.runInput(
+            Self.outgoing(), threadID: "ops", runID: "m2.run-1", state: nil, resume: nil, includeRunSoFar: false)
+        let json = try Self.body(input)
+        #expect(!json.contains("null"))
+        #expect(!json.contains("\"state\"") && !json.contains("\"resume\""))
+        let value = try JSONValue(parsing: json)
+        #expect(value["threadId"] == "ops" && value["runId"] == "m2.run-1")
+        #expect(value["tools"] == [] && value["context"] == [])
+        #expect(
+            value["messages"]
+                == [
+                    ["id": "m1", "role": "user", "content": "hello"],
+                    ["id": "m1.run-1", "role": "assistant", "content": "Hi."],
+                    ["id": "m2", "role": "user", "content": "deploy it"],
+                ])
+        #expect(value["forwardedProps"]?["letterbox"]?["requestId"] == "req-1")
+    }
+
+    @Test("resume: every answer at once, approve and reject payloads, history with the assistant's toolCalls")
+    func resumeInput() throws {
+        let answers = [
+            ApprovalAnswer(runtimeID: "int-2", decision: .reject, note: nil, toolCallID: nil),
+            ApprovalAnswer(runtimeID: "int-1", decision: .approve, note: "off-peak", toolCallID: "tc"),
+        ]
+        let input = AGUIClient.runInput(
+            Self.outgoing(), threadID: "ops", runID: AGUIClient.resumeRunID(run: "m2.run-1", answers: answers),
+            state: ["n": 1], resume: try AGUIClient.resume(answers, dialect: .standard), includeRunSoFar: true)
+        let value = try JSONValue(parsing: try Self.body(input))
+        #expect(
+            value["resume"]
+                == [
+                    [
+                        "interruptId": "int-1", "status": "resolved",
+                        "payload": ["approved": true, "reason": "off-peak"],
+                    ],
+                    [
+                        "interruptId": "int-2", "status": "resolved",
+                        "payload": ["approved": false, "reason": "rejected by the operator"],
+                    ],
+                ])
+        #expect(
+            value["messages"]?.arrayValue?.last
+                == [
+                    "id": "m2.run-1", "role": "assistant", "content": "I will deploy.",
+                    "toolCalls": [
+                        ["id": "tc", "type": "function", "function": ["name": "deploy", "arguments": #"{"v":1}"#]]
+                    ],
+                ])
+        #expect(value["state"] == ["n": 1])
+        // The same answers give the same request, byte for byte: a resume repeated after a crash is a replay.
+        let again = AGUIClient.runInput(
+            Self.outgoing(), threadID: "ops",
+            runID: AGUIClient.resumeRunID(run: "m2.run-1", answers: answers.reversed()), state: ["n": 1],
+            resume: try AGUIClient.resume(answers.reversed(), dialect: .standard), includeRunSoFar: true)
+        #expect(try Self.body(again) == Self.body(input))
+        #expect(AGUIClient.resumeRunID(run: "m2.run-1", answers: answers).hasPrefix("m2.run-1.resume-"))
+    }
+
+    @Test("Umbraco resume: one object {interruptId, payload}, no status; more than one answer is refused")
+    func umbracoResume() throws {
+        let answer = ApprovalAnswer(runtimeID: "approval:c", decision: .approve, note: nil, toolCallID: nil)
+        let resume = try AGUIClient.resume([answer], dialect: .umbraco)
+        let json = String(decoding: try AGUIWire.encoder.encode(resume), as: UTF8.self)
+        #expect(json == #"{"interruptId":"approval:c","payload":{"approved":true}}"#)
+        #expect(throws: RuntimeError.self) { try AGUIClient.resume([answer, answer], dialect: .umbraco) }
+    }
+}
