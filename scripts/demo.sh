@@ -35,8 +35,13 @@ done
 grep -q "listening on" "$state/runtime.log" || { echo "the reference runtime did not start:"; cat "$state/runtime.log"; exit 1; }
 
 cd "$workspace"
+# The workspace names the runtimes (both protocols) in letterbox.yaml; they must be on this port.
+if ! grep -qs "127.0.0.1:$port" letterbox.yaml; then
+  echo "$workspace/letterbox.yaml does not point at the reference runtime on 127.0.0.1:$port; set its runtimes' url"
+  exit 1
+fi
 "$bin" build --quiet
-"$bin" daemon --runtime-url "http://127.0.0.1:$port" > "$state/daemon.log" 2>&1 &
+"$bin" daemon > "$state/daemon.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   grep -q "letterbox daemon ready" "$state/daemon.log" 2>/dev/null && break
@@ -58,22 +63,54 @@ cat <<TEXT
     letterbox new notes --agent writer && echo "Draft the release notes" > $workspace/inbox/notes/release.md
     letterbox new runbook --agent operator && echo "Restart the backup service" > $workspace/inbox/runbook/restart.md
       then open inbox/runbook/restart.reply.approval-1.md, tick "- [x] Approve", and save.
+  The same agents over AG-UI (letterbox.yaml, runtime reference-ag-ui):
+    letterbox new deploy --agent ag-ui-operator && echo "Restart the backup service" > $workspace/inbox/deploy/restart.md
+    letterbox new drafts-ag-ui --agent ag-ui-writer && echo "Release notes" > $workspace/inbox/drafts-ag-ui/notes.md
 
 TEXT
 
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s until it succeeds; after SECONDS,
+# says what it waited for, shows the daemon's log, and fails.
+wait_for() {
+  local tries=$(($1 * 10)) what="$2"; shift 2
+  for _ in $(seq 1 "$tries"); do "$@" && return 0; sleep 0.1; done
+  echo "timed out waiting for $what; the daemon's log:"
+  tail -n 40 "$state/daemon.log"
+  exit 1
+}
+
 if [ "$check" = "--check" ]; then
-  message="$workspace/inbox/welcome/demo-check.md"
-  echo "Is the nightly backup healthy? (demo check)" > "$message"
-  for _ in $(seq 1 200); do
-    grep -qs "status: complete" "$workspace/inbox/welcome/demo-check.reply.md" \
-      && grep -qs "demo-check.reply.md" "$workspace/site/threads/welcome.html" && break
-    sleep 0.1
-  done
+  inbox="$workspace/inbox"
+  # The control plane: a message gets a reply file and a page with its delivery history.
+  echo "Is the nightly backup healthy? (demo check)" > "$inbox/welcome/demo-check.md"
+  wait_for 20 "the reply" grep -qs "status: complete" "$inbox/welcome/demo-check.reply.md"
+  wait_for 20 "the site page" grep -qs "demo-check.reply.md" "$workspace/site/threads/welcome.html"
   echo "reply file:"
-  cat "$workspace/inbox/welcome/demo-check.reply.md"
-  grep -q "status: complete" "$workspace/inbox/welcome/demo-check.reply.md"
-  grep -q "demo-check.reply.md" "$workspace/site/threads/welcome.html"
+  cat "$inbox/welcome/demo-check.reply.md"
   echo "site page: $workspace/site/threads/welcome.html shows the reply and its delivery history"
+
+  # AG-UI, streaming: the writer's reply file is seen growing before it completes.
+  "$bin" new demo-writer --agent ag-ui-writer > /dev/null
+  echo "Release notes (demo check)" > "$inbox/demo-writer/notes.md"
+  wait_for 20 "the AG-UI writer to stream" grep -qs "status: streaming" "$inbox/demo-writer/notes.reply.md"
+  echo "AG-UI writer: the reply is streaming"
+  wait_for 30 "the AG-UI writer to finish" grep -qs "status: complete" "$inbox/demo-writer/notes.reply.md"
+  echo "AG-UI writer: the reply is complete"
+
+  # AG-UI, a tool call and an approval answered by ticking a box.
+  "$bin" new demo-deploy --agent ag-ui-operator > /dev/null
+  echo "Restart the backup service (demo check)" > "$inbox/demo-deploy/restart.md"
+  approval="$inbox/demo-deploy/restart.reply.approval-1.md"
+  wait_for 20 "the approval request" test -s "$approval"
+  echo "approval request:"
+  cat "$approval"
+  sed 's/^- \[ \] Approve/- [x] Approve/' "$approval" > "$approval.tmp" && mv "$approval.tmp" "$approval"
+  echo "ticked Approve"
+  wait_for 20 "the approved run to finish" grep -qs "status: complete" "$inbox/demo-deploy/restart.reply.md"
+  echo "tool call:"
+  cat "$inbox/demo-deploy/restart.reply.tool-1.md"
+  echo "reply file:"
+  cat "$inbox/demo-deploy/restart.reply.md"
   exit 0
 fi
 

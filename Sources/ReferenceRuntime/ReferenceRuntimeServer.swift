@@ -5,7 +5,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The reference runtime: an HTTP server speaking the control plane's external chat API with deterministic demo
-/// agents, plus a test-control API under `/_reference/` (docs/runtime-api.md).
+/// agents, the same agents over AG-UI under `/ag-ui/{agent}`, and a test-control API under `/_reference/`
+/// (docs/runtime-api.md).
 ///
 /// It is a `Service`: run it in a `ServiceGroup` (it shuts down gracefully, ending long polls early), call
 /// ``runService()`` to run it until SIGTERM or SIGINT, or use ``withRunning(configuration:logger:_:)`` in tests.
@@ -29,6 +30,7 @@ public struct ReferenceRuntimeServer: Service {
     private let board: ChangeBoard
     private let book: FaultBook
     private let jobs: AsyncStream<RunJob>
+    private let interrupts = AGUIInterrupts()
 
     /// A server; nothing listens until ``run()``.
     ///
@@ -103,6 +105,10 @@ public struct ReferenceRuntimeServer: Service {
         ExternalRoutes(
             state: state, board: board, clock: configuration.clock, maxContentBytes: configuration.maxContentBytes,
             maxWait: configuration.maxWait
+        ).register(on: router)
+        AGUIRoutes(
+            state: state, interrupts: interrupts, clock: configuration.clock, interval: configuration.streamInterval,
+            bodyLimit: 32 << 20, logger: logger
         ).register(on: router)
         TestControlRoutes(control: control).register(on: router)
         return router

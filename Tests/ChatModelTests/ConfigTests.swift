@@ -12,7 +12,10 @@ struct ConfigTests {
     @Test("§9: the file `letterbox init` writes parses")
     func initial() throws {
         let config = try WorkspaceConfig.parse(WorkspaceConfig.initialText)
-        #expect(config.runtimes.first?.kind == .controlPlane)
+        #expect(config.runtimes.map(\.kind) == [.controlPlane, .agUI])
+        #expect(config.runtimes.last?.url == "http://127.0.0.1:8787/ag-ui")
+        #expect(config.agents.map(\.id) == ["ag-ui-writer", "ag-ui-operator"])
+        #expect(config.agents.allSatisfy { $0.runtime == "reference-ag-ui" && $0.scopes == ["chat"] })
         #expect(config.delivery.settleMilliseconds == 150)
         #expect(config.defaultAgent == "assistant")
     }

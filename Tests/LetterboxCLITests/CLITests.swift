@@ -132,22 +132,32 @@ struct CLITests {
 
 @Suite("make demo")
 struct DemoTests {
-    @Test("scripts/demo.sh starts the reference runtime and the daemon; a dropped file gets a reply and a site page")
+    @Test(
+        "scripts/demo.sh: a dropped file gets a reply and a site page; over AG-UI, a streaming reply, a tool call and an approval by tick"
+    )
     func demoLoop() async throws {
         let scratch = try Scratch()
         let workspace = scratch.path + "/demo"
         #expect(try await CLI.run(["init", workspace], in: scratch.path).status == 0)
+        // The configuration `init` writes, on a port of this test's own.
+        let port = Int.random(in: 20_000..<40_000)
+        let config = try String(contentsOfFile: workspace + "/letterbox.yaml", encoding: .utf8)
+        try config.replacingOccurrences(of: "127.0.0.1:8787", with: "127.0.0.1:\(port)").write(
+            toFile: workspace + "/letterbox.yaml", atomically: true, encoding: .utf8)
         var script = URL(fileURLWithPath: #filePath)
         while script.lastPathComponent != "Tests" { script.deleteLastPathComponent() }
         script = script.deletingLastPathComponent().appendingPathComponent("scripts/demo.sh")
         var environment = ProcessInfo.processInfo.environment
         environment["LETTERBOX_BIN"] = CLI.binary
-        environment["LETTERBOX_DEMO_PORT"] = String(Int.random(in: 20_000..<40_000))
+        environment["LETTERBOX_DEMO_PORT"] = String(port)
         let run = try await runProcess(script.path, [workspace, "--check"], environment: environment)
         let output = run.stdout + run.stderr
         #expect(run.status == 0, "\(output)")
         #expect(output.contains("status: complete"))
         #expect(output.contains("not a production agent runtime"))
+        #expect(output.contains("AG-UI writer: the reply is streaming"))
+        #expect(output.contains("ticked Approve") && output.contains("backup restarted on db-1"))
+        #expect(output.contains("Done: I restarted `backup`"))
         #expect(FileManager.default.fileExists(atPath: workspace + "/site/threads/welcome.html"))
         let token = try String(contentsOfFile: workspace + "/.letterbox/demo-token", encoding: .utf8)
         #expect(!output.contains(token), "the demo never prints its token")

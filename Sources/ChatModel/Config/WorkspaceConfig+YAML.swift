@@ -31,11 +31,32 @@ extension WorkspaceConfig {
             max_ms: 60000
             max_attempts: 8
 
-        # The runtime the daemon delivers to. The token comes from $LETTERBOX_TOKEN or token_file
-        # (which must not be readable by group or others); it is never written anywhere else.
-        runtime:
-          kind: control-plane     # control-plane | ag-ui | openai
-          url: http://127.0.0.1:8787
+        # Where messages go. The first runtime is the default; an agent names its own with `runtime:`.
+        # Tokens come from $LETTERBOX_TOKEN (or `token_env`) or `token_file` (which must not be readable
+        # by group or others); they are never written anywhere else. docs/runtimes.md shows how to
+        # point Letterbox at Ollama, llama.cpp, vLLM, an AG-UI agent or a control plane.
+        runtimes:
+          # The reference runtime (`letterbox runtime serve`, which `make demo` starts): demo agents
+          # behind the control plane's chat API; it lists its agents (assistant, writer, operator).
+          - name: reference
+            kind: control-plane     # control-plane | ag-ui | openai
+            url: http://127.0.0.1:8787
+          # The same demo agents over AG-UI.
+          - name: reference-ag-ui
+            kind: ag-ui
+            url: http://127.0.0.1:8787/ag-ui
+
+        # Agents of runtimes that do not list their own (AG-UI, OpenAI-compatible); only agents with
+        # the `chat` scope (the default) can be used.
+        agents:
+          - id: ag-ui-writer
+            name: Writer (AG-UI)
+            runtime: reference-ag-ui
+            path: writer
+          - id: ag-ui-operator
+            name: Ops runner (AG-UI)
+            runtime: reference-ag-ui
+            path: operator
 
         default_agent: assistant
 

@@ -77,26 +77,23 @@ struct Worker: Sendable {
 
         case let .abort(name, thread, run, reference, withdraw):
             guard let runtime = runtimes[name] else { return }
+            var answer: RunUpdates?
             do {
                 if let withdraw {
-                    try await self.withdraw(
-                        withdraw.answers, runtime: runtime, reference: reference, outgoing: withdraw.outgoing)
+                    answer = try await runtime.answer(withdraw.answers, for: reference, message: withdraw.outgoing)
                 }
                 try await runtime.abort(reference)
                 await coordinator.abortDelivered(thread: thread, run: run, error: nil)
             } catch {
                 await coordinator.abortDelivered(thread: thread, run: run, error: error)
             }
+            if let answer { await drain(answer) }
         }
     }
 
-    /// Sends the withdrawal of a waiting run's requests and reads what the runtime answers to the end
-    /// (at most 10 s), recording none of it: the run is over for the operator, but a runtime that is
-    /// cut off mid-answer might keep its requests open.
-    private func withdraw(
-        _ answers: [ApprovalAnswer], runtime: any ChatRuntime, reference: RunReference, outgoing: OutgoingMessage
-    ) async throws(RuntimeError) {
-        guard let updates = try await runtime.answer(answers, for: reference, message: outgoing) else { return }
+    /// Reads what a runtime answers to a withdrawal to the end (at most 10 s), recording none of it:
+    /// the run is over for the operator, but a runtime cut off mid-answer might keep its requests open.
+    private func drain(_ updates: RunUpdates) async {
         try? await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await updates.forEach { _ in } }
             group.addTask { try await Task.sleep(for: .seconds(10)) }

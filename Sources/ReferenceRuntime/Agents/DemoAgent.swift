@@ -135,4 +135,9 @@ enum DemoAgent: String, Sendable, CaseIterable {
         }
         return "I did not restart `backup` on `db-1`: you rejected the request. Nothing was changed." + noted
     }
+
+    /// The answer when the request was withdrawn (the run was aborted while it waited).
+    static func cancelledOutcome() -> String {
+        "The request to restart `backup` on `db-1` was withdrawn, so nothing was changed."
+    }
 }

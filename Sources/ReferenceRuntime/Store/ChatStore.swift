@@ -405,6 +405,15 @@ struct ChatStore: Sendable {
         outbox.jobs.append(.start(run.ticket))
     }
 
+    /// Records an effect of a request this store does not hold (an AG-UI run: AG-UI servers keep no
+    /// conversation).
+    mutating func recordExternal(
+        _ kind: ReferenceEffect.Kind, key: String?, thread: String, message: String?, agent: DemoAgent,
+        content: String?
+    ) {
+        record(kind, key: key, thread: thread, message: message, agent: agent, content: content)
+    }
+
     private mutating func record(
         _ kind: ReferenceEffect.Kind, key: String?, thread: String, message: String?, agent: DemoAgent,
         content: String?

@@ -56,6 +56,14 @@ actor RuntimeState {
 
     var effects: [ReferenceEffect] { store.effects }
 
+    /// Records what an AG-UI run did (the AG-UI routes keep no conversation in the store).
+    func recordAGUI(
+        _ kind: ReferenceEffect.Kind, key: String?, thread: String, message: String?, agent: DemoAgent,
+        content: String?
+    ) {
+        store.recordExternal(kind, key: key, thread: thread, message: message, agent: agent, content: content)
+    }
+
     // MARK: Run steps
 
     func appendReply(run: Int, text: String, complete: Bool) -> Bool {
