@@ -107,7 +107,11 @@ struct DeliveryTests {
             }
             #expect(try scratch.state("runbook").controls.map(\.outcome) == [.ok])
             #expect(await runtime.effects(.approvalAnswered).map(\.content) == ["reject"])
-            #expect(scratch.read("runbook/drop.reply.tool-1.md")?.contains("### Result") == false)
+            let record = try #require(scratch.read("runbook/drop.reply.tool-1.md"))
+            #expect(!record.contains("### Result"))
+            #expect(record.contains("status: not-run"), "a rejected call never ran")
+            let run = try #require(try scratch.state("runbook").runs.values.first)
+            #expect(run.toolCalls.map(\.status) == ["not-run"])
         }
     }
 

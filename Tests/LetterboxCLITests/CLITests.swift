@@ -194,3 +194,66 @@ struct AuditViewTests {
         #expect(only.stdout.split(separator: "\n").count == 1 && only.stdout.contains("ops#2"))
     }
 }
+
+/// This repository's sample inbox (inbox/, made by scripts/sample-inbox.sh with the real daemon).
+@Suite("The sample inbox")
+struct SampleInboxTests {
+    static var repository: String {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent().path
+    }
+
+    /// Every file under `root`, relative path -> bytes.
+    static func tree(_ root: String) -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            var isFolder: ObjCBool = false
+            let path = root + "/" + relative
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+                files[relative] = FileManager.default.contents(atPath: path)
+            }
+        }
+        return files
+    }
+
+    @Test(
+        "`letterbox build --inbox inbox --site site` renders every page kind from the sample, and again changes nothing"
+    )
+    func buildsTwiceTheSame() async throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(atPath: Self.repository + "/inbox", toPath: scratch.path + "/inbox")
+        try FileManager.default.copyItem(
+            atPath: Self.repository + "/letterbox.yaml", toPath: scratch.path + "/letterbox.yaml")
+        let verify = try await CLI.run(["audit", "verify"], in: scratch.path)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        let first = try await CLI.run(["build", "--inbox", "inbox", "--site", "site", "--quiet"], in: scratch.path)
+        #expect(first.status == 0, "\(first.stderr)")
+        let built = Self.tree(scratch.path + "/site")
+        let threads = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/inbox").filter {
+            !$0.hasSuffix(".jsonl")
+        }
+        #expect(threads.count >= 7)
+        for page in ["index.html", "audit/index.html", "status.html", "agents.html", "feed.xml", "search.html"]
+            + threads.flatMap({ ["threads/\($0).html", "threads/\($0).xml"] })
+        {
+            #expect(built[page] != nil, "missing \(page)")
+        }
+        let second = try await CLI.run(["build", "--inbox", "inbox", "--site", "site", "--quiet"], in: scratch.path)
+        #expect(second.status == 0)
+        #expect(Self.tree(scratch.path + "/site") == built, "a second build changes nothing")
+
+        // The states the sample was made to show.
+        let status = try await CLI.run(["status"], in: scratch.path).stdout
+        for state in ["replied", "retrying", "queued", "failed", "aborted", "edited after send", "not sent: broken.md"]
+        {
+            #expect(status.contains(state), "the sample shows \(state)")
+        }
+        let runbook = try #require(built["threads/runbook.html"].map { String(decoding: $0, as: UTF8.self) })
+        #expect(runbook.contains("Approved") && runbook.contains("Rejected"))
+        let notes = try #require(built["threads/release-notes.html"].map { String(decoding: $0, as: UTF8.self) })
+        #expect(notes.contains("draft.reply-2.md"), "the regenerated answer beside the first")
+    }
+}

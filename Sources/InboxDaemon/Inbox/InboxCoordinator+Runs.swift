@@ -141,19 +141,39 @@ extension InboxCoordinator {
                     run: active.run, toolCall: call.id, tool: call.name, file: file, status: status,
                     runtimeID: call.runtimeID))
         }
+        writeToolRecord(book, active, call, file: file, status: status, create: previous == nil)
+    }
+
+    /// Tool calls still without a result when their run ends were never run (the call was rejected,
+    /// the run stopped, or the runtime left running it to a client Letterbox is not): `not-run`.
+    private func closeOpenToolCalls(_ book: ThreadBook, _ active: ActiveRun) {
+        for (id, call) in active.toolCalls.sorted(by: { $0.key < $1.key }) where call.result == nil {
+            guard let file = active.toolFiles[id] else { continue }
+            append(
+                book, .runtime,
+                .toolCall(
+                    run: active.run, toolCall: id, tool: call.name, file: file, status: "not-run",
+                    runtimeID: call.runtimeID))
+            writeToolRecord(book, active, call, file: file, status: "not-run", create: false)
+        }
+    }
+
+    private func writeToolRecord(
+        _ book: ThreadBook, _ active: ActiveRun, _ call: ToolCallUpdate, file: String, status: String, create: Bool
+    ) {
         let document = DaemonFile(
             id: String(file.dropLast(3)), role: .tool, agent: active.agent, inReplyTo: active.message, run: active.run,
             created: now(), status: status, extra: [("tool", call.name), ("tool-call", call.id)],
             body: DaemonFile.toolCallBody(tool: call.name, arguments: call.arguments, result: call.result))
         do {
             // The daemon created this file, so it may replace it while the call is in progress; the
-            // version with the result is the one that must survive a power loss.
+            // version with the result (or the final status) is the one that must survive a power loss.
             let bytes = Array(document.text.utf8)
             let path = book.folder + "/" + file
-            if previous == nil && call.result == nil {
+            if create && call.result == nil && status == "pending" {
                 try DurableWriter.createQuickly(bytes, at: path)
             } else {
-                try DurableWriter.write(bytes, to: path, mode: previous == nil ? .createNew : .replace)
+                try DurableWriter.write(bytes, to: path, mode: create ? .createNew : .replace)
             }
         } catch {
             logger.error(
@@ -209,6 +229,7 @@ extension InboxCoordinator {
         ensureStarted(book, &active)
         book.active = active
         guard let file = active.file else { return }
+        closeOpenToolCalls(book, active)
         let status: String
         let event: JournalEvent
         switch end {

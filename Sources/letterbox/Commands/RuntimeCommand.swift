@@ -17,8 +17,9 @@ struct RuntimeCommand: AsyncParsableCommand {
             abstract: "Serve the runtime API (docs/runtime-api.md) with the demo agents, until SIGINT or SIGTERM.",
             discussion: """
                 Clients must send Authorization: Bearer $LETTERBOX_TOKEN. Agents: assistant (answers at once), \
-                writer (streams a long answer), operator (asks for approval before a tool call). Everything is \
-                kept in memory and is gone when the server stops. Test-only endpoints live under /_reference/.
+                writer (streams a long answer), operator (asks for approval before a tool call), over the control \
+                plane's chat API and over AG-UI at /ag-ui/AGENT. Everything is kept in memory and is gone when \
+                the server stops. Test-only endpoints live under /_reference/.
                 """
         )
 
