@@ -15,6 +15,8 @@ struct DaemonBench: AsyncParsableCommand {
         commandName: "daemon", abstract: "Save-to-request latency, a burst of files, memory and restart time.")
 
     @Option(help: "Saves to time for latency.") var latencyRuns = 200
+    @Option(help: "The daemon's quiet window for the latency runs, in milliseconds.") var settleMs = 150
+    @Option(help: "Only these parts: latency, burst, memory (comma-separated).") var only = "latency,burst,memory"
     @Option(help: "Files dropped at once for throughput.") var burst = 10_000
     @Option(help: "Threads the burst is spread over.") var burstThreads = 1000
     @Option(help: "The 100k-message inbox from `letterbox-bench site` (generated if missing).") var bigInbox =
@@ -29,11 +31,12 @@ struct DaemonBench: AsyncParsableCommand {
             "letterbox"
         ).path
         let configuration = ReferenceRuntimeConfiguration(port: 0, token: Self.token, streamInterval: .milliseconds(1))
+        let parts = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: logger) { runtime in
-            try await latency(binary: binary, runtime: runtime)
-            try await burstThroughput(binary: binary, runtime: runtime)
+            if parts.contains("latency") { try await latency(binary: binary, runtime: runtime) }
+            if parts.contains("burst") { try await burstThroughput(binary: binary, runtime: runtime) }
         }
-        try await bigInboxFigures(binary: binary)
+        if parts.contains("memory") { try await bigInboxFigures(binary: binary) }
         print(
             "targets: p50 <= settle + 2 ms, burst >= 2,000 messages/s with 0 lost, RSS at 100k messages <= 48 MB, ready after restart <= 250 ms"
         )
@@ -41,14 +44,14 @@ struct DaemonBench: AsyncParsableCommand {
 
     /// Save -> the runtime has the request, for single messages in a quiet daemon.
     func latency(binary: String, runtime: RunningReferenceRuntime) async throws {
-        let workspace = try Scratch.make("latency", extra: "")
+        let workspace = try Scratch.make("latency", extra: "delivery:\n  settle_ms: \(settleMs)\n")
         defer { try? FileManager.default.removeItem(atPath: workspace) }
         try WorkspaceInitializer.createThread(
             "ops", title: nil, agent: "assistant", in: Workspace.locate(from: workspace))
         let daemon = try BenchProcess.daemon(binary, workspace: workspace, runtimeURL: runtime.baseURL)
         defer { daemon.stop() }
         try await daemon.waitFor("letterbox daemon ready")
-        let settle = 150.0
+        let settle = Double(settleMs)
         var samples: [Double] = []
         let clock = ContinuousClock()
         for index in 0..<latencyRuns {

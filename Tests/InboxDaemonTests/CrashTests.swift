@@ -95,6 +95,39 @@ struct CrashTests {
         }
     }
 
+    @Test("SIGKILL while a message waits in the runtime's queue behind a streaming reply: both answered once")
+    func killWithQueuedMessage() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("notes", agent: "writer")
+        let configuration = ReferenceRuntimeConfiguration(
+            port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(60))
+        try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: Self.logger) { runtime in
+            let first = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
+            try await first.waitUntilReady()
+            try scratch.write("notes/one.md", "Write a long answer.")
+            await scratch.waitUntil("streaming") {
+                scratch.read("notes/one.reply.md")?.contains("status: streaming") == true
+            }
+            try scratch.write("notes/two.md", "And then another.")
+            await scratch.waitUntil("the second is queued in the runtime") {
+                try scratch.state("notes").message("two")?.delivery == .sent
+            }
+            await first.kill(SIGKILL)
+
+            let second = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
+            defer { second.stop() }
+            try await second.waitUntilReady()
+            await scratch.waitUntil("both replied after restart", timeout: .seconds(40)) {
+                let state = try scratch.state("notes")
+                return state.message("one")?.delivery == .replied && state.message("two")?.delivery == .replied
+            }
+            #expect(await runtime.effects(.messageAccepted).count == 2)
+            #expect(await runtime.effects(.runStarted).count == 2)
+            #expect(scratch.read("notes/two.reply.md")?.contains("status: complete") == true)
+            assertNothingTorn(scratch, "notes")
+        }
+    }
+
     @Test("A torn journal line (a crash mid-append) is repaired at start, kept aside, and journaled")
     func tornJournal() async throws {
         let scratch = try Scratch()

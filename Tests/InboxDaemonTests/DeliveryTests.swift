@@ -138,6 +138,31 @@ struct DeliveryTests {
         }
     }
 
+    @Test("A message saved while a reply streams is delivered at once and answered after it, in order, once")
+    func pipelinedDelivery() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("notes", agent: "writer")
+        try await DaemonHarness.run(scratch, streamInterval: .milliseconds(40)) { runtime in
+            try scratch.write("notes/first.md", "Write the first part.")
+            await scratch.waitUntil("the first reply streams") {
+                scratch.read("notes/first.reply.md")?.contains("status: streaming") == true
+            }
+            try scratch.write("notes/second.md", "Then the second part.")
+            await scratch.waitUntil("both replied", timeout: .seconds(60)) {
+                let state = try scratch.state("notes")
+                return state.message("first")?.delivery == .replied && state.message("second")?.delivery == .replied
+            }
+            let events = try scratch.journal("notes").map { "\($0.event.name) \($0.event.target ?? "")" }
+            let index = { (line: String) in try #require(events.firstIndex(of: line), "\(line) in \(events)") }
+            // The runtime had the second message while the first reply was still streaming...
+            #expect(try index("sent second") < index("reply_completed first.run-1"))
+            // ...and answered it only after, one run at a time.
+            #expect(try index("reply_completed first.run-1") < index("reply_started second.run-1"))
+            #expect(await runtime.effects(.messageAccepted).count == 2)
+            #expect(scratch.read("notes/second.reply.md")?.contains("status: complete") == true)
+        }
+    }
+
     @Test("Regenerate writes reply-2 beside the old reply, which is kept")
     func regenerate() async throws {
         let scratch = try Scratch()

@@ -6,7 +6,9 @@ import Logging
 /// Delivery: attempts and their outcomes, the runtime's health, agents, approvals, aborts.
 extension InboxCoordinator {
     /// Journals attempt N of `message` and hands out the job that makes it. False when it cannot start.
-    func startAttempt(_ book: ThreadBook, message: MessageState) -> Bool {
+    /// `behind`: the run in progress that the runtime will queue this message behind; the message is
+    /// only delivered, and its own run is followed once that one ends.
+    func startAttempt(_ book: ThreadBook, message: MessageState, behind: ActiveRun? = nil) -> Bool {
         guard let requestID = message.requestID else { return false }
         let agentName = book.agent(for: messageAgent(book, message), default: defaultAgent)
         guard let agentName, !agentName.isEmpty else {
@@ -48,6 +50,14 @@ extension InboxCoordinator {
             message: message.id, requestID: requestID, agent: agentName, content: content, run: run,
             history: runtime.capabilities.serverHistory ? [] : history(book, before: message.id))
         outgoing.sharedState = lastSharedState(book)
+        if behind != nil {
+            book.sending = message.id
+            enqueue(
+                .send(
+                    runtime: runtimeName, thread: book.id, message: message.id, attempt: attempt, outgoing: outgoing,
+                    signal: nil))
+            return true
+        }
         let active = ActiveRun(
             run: run, message: message.id, agent: agentName, runtime: runtimeName,
             reference: RunReference(run: run, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: nil))
@@ -122,7 +132,11 @@ extension InboxCoordinator {
             ))
         append(book, events)
         book.accepted[message] = nil
-        book.active?.reference = acceptance.reference
+        if book.sending == message {
+            book.sending = nil  // queued behind the active run; followed when that one ends
+        } else {
+            book.active?.reference = acceptance.reference
+        }
         if let runtime = book.active?.runtime { recordSuccess(runtime: runtime) }
         delivered += 1
         logger.info(
@@ -135,8 +149,12 @@ extension InboxCoordinator {
         defer { commit() }
         guard let book = threads[thread] else { return }
         let runtime = book.active?.runtime ?? configuration.runtimes[0].name
-        book.busy = false
-        book.active = nil
+        if book.sending == message {
+            book.sending = nil  // the run in progress goes on
+        } else {
+            book.busy = false
+            book.active = nil
+        }
         guard case .sending(attempt) = book.state.message(message)?.delivery else { return }
         switch error.kind {
         case let .transient(retryAfter):
@@ -497,4 +515,7 @@ extension InboxCoordinator {
 extension RuntimeCapabilities {
     /// Approval answers go back as a new request that resumes the run (AG-UI), all at once.
     public var resumesWithAnswers: Bool { !serverHistory }
+    /// A message sent while the runtime answers another waits in its queue (the control plane's
+    /// contract); runtimes that get the history with each request need the answer first.
+    public var queuesMessages: Bool { serverHistory }
 }

@@ -6,9 +6,11 @@ import Synchronization
 
 /// Work the coordinator hands out; the daemon service runs each in its task group.
 enum DaemonJob: Sendable {
-    /// Deliver a message (its `attempt` is already journaled), then record its run.
+    /// Deliver a message (its `attempt` is already journaled), then record its run. Without a signal,
+    /// only deliver: the runtime queues it behind the run in progress, which is followed later.
     case send(
-        runtime: String, thread: String, message: String, attempt: Int, outgoing: OutgoingMessage, signal: AbortSignal)
+        runtime: String, thread: String, message: String, attempt: Int, outgoing: OutgoingMessage,
+        signal: AbortSignal?)
     /// Record a run that was going before a restart.
     case follow(runtime: String, thread: String, run: String, reference: RunReference, signal: AbortSignal)
     /// Ask for a new answer to a message, then record it.
@@ -376,7 +378,10 @@ public actor InboxCoordinator {
 
     /// Whether a thread has anything in flight or waiting: such a thread stays in memory.
     func hasPendingWork(_ book: ThreadBook) -> Bool {
-        if book.active != nil || book.busy || book.state.activeRun != nil || book.problem != nil { return true }
+        if book.active != nil || book.busy || book.sending != nil || book.state.activeRun != nil || book.problem != nil
+        {
+            return true
+        }
         if book.state.messages.contains(where: { $0.isAwaitingDelivery || $0.regeneratePending || $0.notYetSeen }) {
             return true
         }
@@ -409,8 +414,16 @@ public actor InboxCoordinator {
         let wall = now()
         var running = threads.values.filter { $0.busy || $0.active != nil }.count
         for id in threads.keys.sorted() {
-            guard running < configuration.delivery.maxParallelThreads else { break }
-            guard let book = threads[id], book.problem == nil, !book.busy, book.active == nil else { continue }
+            guard let book = threads[id], book.problem == nil, !book.busy else { continue }
+            if book.active != nil {
+                queueBehindActiveRun(book, wall: wall, instant: instant)
+                continue
+            }
+            guard running < configuration.delivery.maxParallelThreads else { continue }
+            if followQueuedRun(book) {
+                running += 1
+                continue
+            }
             if let regenerate = book.state.messages.first(where: { $0.regeneratePending }) {
                 if startRegenerate(book, message: regenerate) { running += 1 }
                 continue
@@ -423,6 +436,46 @@ public actor InboxCoordinator {
             if startAttempt(book, message: message) { running += 1 }
         }
         flushSite()
+    }
+
+    /// Runtimes that keep the conversation queue a message sent while they answer another (the
+    /// control plane's contract), so the thread's next message is delivered now and its run followed
+    /// when the current one ends. One run at a time per thread still holds: the runtime keeps to it.
+    private func queueBehindActiveRun(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) {
+        guard book.sending == nil, let active = book.active,
+            runtimes[active.runtime]?.capabilities.queuesMessages == true,
+            !book.state.messages.contains(where: { $0.regeneratePending }),
+            let message = book.state.messages.first(where: \.isAwaitingDelivery),
+            let agent = book.agent(for: messageAgent(book, message), default: defaultAgent),
+            runtimeName(forAgent: agent) == active.runtime
+        else { return }
+        if case let .retrying(_, notBefore, _) = message.delivery, notBefore > wall {
+            wake(at: instant + .milliseconds(notBefore.milliseconds - wall.milliseconds))
+            return
+        }
+        _ = startAttempt(book, message: message, behind: active)
+    }
+
+    /// Follows the run of a message the runtime has but whose answer has not started here: one queued
+    /// behind an earlier run, or one whose reply had not begun when the daemon stopped.
+    private func followQueuedRun(_ book: ThreadBook) -> Bool {
+        for message in book.state.messages
+        where message.origin == .operator && message.delivery == .sent && message.runs.isEmpty {
+            guard let runtimeID = message.runtimeID, let agent = message.agent.flatMap({ $0.isEmpty ? nil : $0 })
+            else { continue }
+            let runtimeName = runtimeName(forAgent: agent)
+            let run = runID(book, message: message)
+            let reference = RunReference(
+                run: run, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: runtimeID)
+            guard runtimes[runtimeName]?.follow(reference) != nil else { continue }
+            let active = ActiveRun(
+                run: run, message: message.id, agent: agent, runtime: runtimeName, reference: reference)
+            book.active = active
+            enqueue(
+                .follow(runtime: runtimeName, thread: book.id, run: run, reference: reference, signal: active.abort))
+            return true
+        }
+        return false
     }
 
     /// Timers fire here: settled files, due retries, pending reply snapshots.

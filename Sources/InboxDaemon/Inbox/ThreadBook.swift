@@ -23,6 +23,8 @@ final class ThreadBook {
     var active: ActiveRun?
     /// A delivery attempt (or a regenerate request) is in flight.
     var busy = false
+    /// A message delivered while `active` runs (the runtime queues it behind that run), in flight.
+    var sending: String?
     /// Stamps of files already rejected, so a rescan does not read them again.
     var rejectedStamps: [String: String] = [:]
     /// Approval answers are on their way to the runtime; or, after a failure, when to send them again.

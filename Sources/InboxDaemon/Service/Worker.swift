@@ -33,7 +33,9 @@ struct Worker: Sendable {
                 return
             }
             await coordinator.delivered(thread: thread, message: message, attempt: attempt, acceptance: acceptance)
-            await record(thread: thread, run: outgoing.run, updates: acceptance.updates, signal: signal)
+            if let signal {
+                await record(thread: thread, run: outgoing.run, updates: acceptance.updates, signal: signal)
+            }
 
         case let .follow(name, thread, run, reference, signal):
             guard let updates = runtimes[name]?.follow(reference) else { return }
