@@ -163,6 +163,32 @@ struct DeliveryTests {
         }
     }
 
+    @Test("A queued message whose acknowledgement outlasts the run ahead of it is sent once, then answered")
+    func pipelinedSlowAcknowledgement() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("notes", agent: "writer")
+        // The reply streams for about a second; the acknowledgement takes 2.5 s (the daemon's timeout is 3 s).
+        try await DaemonHarness.run(scratch, streamInterval: .milliseconds(10)) { runtime in
+            try scratch.write("notes/first.md", "Write the first part.")
+            await scratch.waitUntil("the first reply streams") {
+                scratch.read("notes/first.reply.md")?.contains("status: streaming") == true
+            }
+            try await runtime.control.addFaults([
+                ReferenceFault(
+                    method: "POST", path: "/external/chat/messages", hangSeconds: 2.5, count: 1, afterEffect: true)
+            ])
+            try scratch.write("notes/second.md", "Then the second part.")
+            await scratch.waitUntil("both replied", timeout: .seconds(60)) {
+                let state = try scratch.state("notes")
+                return state.message("first")?.delivery == .replied && state.message("second")?.delivery == .replied
+            }
+            let state = try scratch.state("notes")
+            #expect(state.message("second")?.attempts.count == 1)
+            #expect(await runtime.effects(.messageAccepted).count == 2)
+            #expect(scratch.read("notes/second.reply.md")?.contains("status: complete") == true)
+        }
+    }
+
     @Test("Regenerate writes reply-2 beside the old reply, which is kept")
     func regenerate() async throws {
         let scratch = try Scratch()

@@ -78,6 +78,26 @@ struct StoreTests {
         #expect(JournalText.verifyChain(entries) == nil)
     }
 
+    @Test("§7: events the fold refuses are never staged, and the chain goes on from the last good line")
+    func refusedEventsAreNotStaged() throws {
+        struct Refused: Error {}
+        let folder = try TempFolder()
+        let path = folder.path + "/journal.jsonl"
+        let journal = try JournalFile.open(path: path, tornFolder: folder.path + "/torn", now: t0).journal
+        try journal.append([(t0, .daemon, .authRecovered)])
+        #expect(throws: Refused.self) {
+            _ = try journal.stage([(t0, .daemon, .runtimeRecovered), (t0, .daemon, .authRecovered)]) { entry in
+                if entry.seq == 3 { throw Refused() }
+            }
+        }
+        #expect(!journal.hasStaged)
+        try journal.append([(t0, .daemon, .runtimeRecovered)])
+        let (entries, error) = InboxReader.readJournal(path)
+        #expect(error == nil)
+        #expect(entries.map(\.event) == [.authRecovered, .runtimeRecovered])
+        #expect(JournalText.verifyChain(entries) == nil)
+    }
+
     @Test("§7.6: a torn last line is cut off, kept, and the repair journaled")
     func tornTailRepair() throws {
         let folder = try TempFolder()

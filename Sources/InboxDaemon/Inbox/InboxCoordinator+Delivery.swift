@@ -132,16 +132,18 @@ extension InboxCoordinator {
             ))
         append(book, events)
         book.accepted[message] = nil
-        if book.sending == message {
-            book.sending = nil  // queued behind the active run; followed when that one ends
-        } else {
-            book.active?.reference = acceptance.reference
-        }
         if let runtime = book.active?.runtime { recordSuccess(runtime: runtime) }
         delivered += 1
         logger.info(
             "delivered", metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "attempt": "\(attempt)"])
-        flushSite()
+        if book.sending == message {
+            // Queued behind the active run, and followed when that one ends (which may have happened).
+            book.sending = nil
+            schedule()
+        } else {
+            book.active?.reference = acceptance.reference
+            flushSite()
+        }
     }
 
     /// An attempt failed: retry later, pause, or fail the message, as the error says.

@@ -193,9 +193,9 @@ public actor InboxCoordinator {
         guard let journal = book.journal, book.problem == nil else { return false }
         let ts = now()
         do {
-            for entry in journal.stage(events.map { (ts, $0.0, $0.1) }) { try book.state.apply(entry) }
+            _ = try journal.stage(events.map { (ts, $0.0, $0.1) }) { try book.state.apply($0) }
         } catch {
-            book.problem = "the journal refused a line: \(error)"
+            book.problem = "the journal refused a line (not written): \(error)"
             logger.error("journal fold failed", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
             return false
         }
@@ -212,9 +212,10 @@ public actor InboxCoordinator {
     func appendInbox(_ actor: Actor, _ event: JournalEvent) {
         guard let journal = inboxJournal else { return }
         do {
-            for entry in journal.stage([(now(), actor, event)]) { try inboxState.apply(entry) }
+            _ = try journal.stage([(now(), actor, event)]) { try inboxState.apply($0) }
         } catch {
             logger.error("inbox journal fold failed", metadata: ["error": "\(error)"])
+            return
         }
         staged.insert("")
         siteDirty.insert("")
@@ -412,13 +413,15 @@ public actor InboxCoordinator {
         guard !stopping else { return }
         let instant = clock.now
         let wall = now()
-        var running = threads.values.filter { $0.busy || $0.active != nil }.count
+        var running = threads.values.filter { $0.busy || $0.active != nil || $0.sending != nil }.count
         for id in threads.keys.sorted() {
             guard let book = threads[id], book.problem == nil, !book.busy else { continue }
             if book.active != nil {
                 queueBehindActiveRun(book, wall: wall, instant: instant)
                 continue
             }
+            // A message queued behind the run that just ended is still on its way: its answer follows.
+            guard book.sending == nil else { continue }
             guard running < configuration.delivery.maxParallelThreads else { continue }
             if followQueuedRun(book) {
                 running += 1

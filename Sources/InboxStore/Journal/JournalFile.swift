@@ -81,7 +81,7 @@ public final class JournalFile: @unchecked Sendable {
     /// Appends events as one write and one fsync; returns the entries as written.
     @discardableResult
     public func append(_ events: [(Timestamp, Actor, JournalEvent)]) throws(StoreError) -> [JournalEntry] {
-        let entries = stage(events)
+        let entries = stage(events) { _ in }
         try commit()
         return entries
     }
@@ -94,15 +94,25 @@ public final class JournalFile: @unchecked Sendable {
 
     /// Chains events onto the journal in memory (seq, prev, hash) without writing them: group commit.
     /// Nothing that depends on them may happen before `commit()` returns.
-    public func stage(_ events: [(Timestamp, Actor, JournalEvent)]) -> [JournalEntry] {
+    ///
+    /// `accept` sees each entry first (the caller folds it into its state); if it throws, none of
+    /// `events` is staged, so a line the fold refuses never reaches the disk.
+    public func stage(
+        _ events: [(Timestamp, Actor, JournalEvent)], accept: (JournalEntry) throws -> Void
+    ) rethrows -> [JournalEntry] {
         var entries: [JournalEntry] = []
+        var lines: [UInt8] = []
+        var tail = last
         for (ts, actor, event) in events {
-            let entry = JournalCodec.entry(after: last, ts: ts, actor: actor, event: event)
-            staged += JournalCodec.encode(entry)
-            staged.append(10)
+            let entry = JournalCodec.entry(after: tail, ts: ts, actor: actor, event: event)
+            try accept(entry)
+            lines += JournalCodec.encode(entry)
+            lines.append(10)
             entries.append(entry)
-            last = entry
+            tail = entry
         }
+        staged += lines
+        last = tail
         return entries
     }
 
