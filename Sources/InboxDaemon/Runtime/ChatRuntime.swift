@@ -216,6 +216,17 @@ public enum RunUpdate: Sendable, Hashable {
     case finished(RunEnd)
 }
 
+extension RunUpdate {
+    /// `updates` with the text and reasoning that changed (non-nil) put first, but after a leading
+    /// `.replyID`, so the reply's id is known before its text and the text before what follows it.
+    static func textFirst(text: String?, reasoning: String?, _ updates: [RunUpdate]) -> [RunUpdate] {
+        let changes = [text.map(RunUpdate.text), reasoning.map(RunUpdate.reasoning)].compactMap { $0 }
+        if changes.isEmpty { return updates }
+        if case .replyID? = updates.first { return [updates[0]] + changes + updates.dropFirst() }
+        return changes + updates
+    }
+}
+
 /// How a run ended.
 public enum RunEnd: Sendable, Hashable {
     case complete(usage: String?)

@@ -486,19 +486,9 @@ struct AGUIRun: Sendable {
 
     /// Adds `.text` / `.reasoning` updates when they changed, before the updates that follow them.
     private mutating func withTextChanges(_ updates: [RunUpdate]) -> [RunUpdate] {
-        var result: [RunUpdate] = []
-        if textChanged {
-            textChanged = false
-            result.append(.text(text))
-        }
-        if reasoningChanged {
-            reasoningChanged = false
-            result.append(.reasoning(reasoningText))
-        }
-        if result.isEmpty { return updates }
-        // Text first, but after a replyID so the reply's id is known before its text.
-        if case .replyID? = updates.first { return [updates[0]] + result + updates.dropFirst() }
-        return result + updates
+        defer { (textChanged, reasoningChanged) = (false, false) }
+        return RunUpdate.textFirst(
+            text: textChanged ? text : nil, reasoning: reasoningChanged ? reasoningText : nil, updates)
     }
 
     // MARK: Ending

@@ -144,18 +144,9 @@ struct OpenAIStream: Sendable {
 
     /// Puts the changed text and reasoning first (after a reply id), so they precede what follows.
     private mutating func withTextChanges(_ updates: [RunUpdate]) -> [RunUpdate] {
-        var result: [RunUpdate] = []
-        if textChanged {
-            textChanged = false
-            result.append(.text(text))
-        }
-        if reasoningChanged {
-            reasoningChanged = false
-            result.append(.reasoning(reasoning))
-        }
-        if result.isEmpty { return updates }
-        if case .replyID? = updates.first { return [updates[0]] + result + updates.dropFirst() }
-        return result + updates
+        defer { (textChanged, reasoningChanged) = (false, false) }
+        return RunUpdate.textFirst(
+            text: textChanged ? text : nil, reasoning: reasoningChanged ? reasoning : nil, updates)
     }
 
     private mutating func toolCallFragment(_ fragment: JSONValue) -> [RunUpdate] {
