@@ -70,7 +70,9 @@ public actor InboxCoordinator {
     var inboxJournal: JournalFile?
     var inboxState = InboxState()
     var inboxID = "inbox"
-    var threads: [String: ThreadBook] = [:]
+    var threads: [String: ThreadBook] = [:] { didSet { booksInOrder = nil } }
+    /// `threads`' books by id, kept between scheduling passes until a thread is read or let go of.
+    private var booksInOrder: [ThreadBook]?
     /// Thread folders found at start whose journals are not read yet (read on demand or in the catch-up).
     var unloaded: Set<String> = []
     /// Threads read, found idle and let go of, with the stamp of their folder listing at that time: a
@@ -201,6 +203,7 @@ public actor InboxCoordinator {
         }
         staged.insert(book.id)
         siteDirty.insert(book.id)
+        book.quiet = false
         if let runtimeThread = book.state.runtimeThreadID { boundThreads[runtimeThread] = book.id }
         return true
     }
@@ -408,55 +411,72 @@ public actor InboxCoordinator {
 
     // MARK: Scheduling
 
+    /// What the scheduler found for a thread.
+    private enum Next {
+        case started
+        /// There is work, but not yet: a retry time, the runtime's health, a request in flight.
+        case later
+        /// Nothing to start until the thread's journal moves again.
+        case nothing
+    }
+
     /// Starts whatever can start: deliveries, regenerations, approval answers, within the limits.
+    /// Threads found quiet are skipped until they journal something, so a pass costs little however
+    /// many threads are busy (it runs after every delivery and every run's end).
     func schedule() {
         guard !stopping else { return }
         let instant = clock.now
         let wall = now()
-        var running = threads.values.filter { $0.busy || $0.active != nil || $0.sending != nil }.count
-        for id in threads.keys.sorted() {
-            guard let book = threads[id], book.problem == nil, !book.busy else { continue }
+        let books = booksInOrder ?? threads.values.sorted { $0.id < $1.id }
+        booksInOrder = books
+        var running = books.count { $0.busy || $0.active != nil || $0.sending != nil }
+        for book in books {
+            guard book.problem == nil, !book.busy, !book.quiet else { continue }
+            let next: Next
             if book.active != nil {
-                queueBehindActiveRun(book, wall: wall, instant: instant)
-                continue
+                next = queueBehindActiveRun(book, wall: wall, instant: instant)  // already counted as running
+            } else if book.sending != nil || running >= configuration.delivery.maxParallelThreads {
+                // A message queued behind the run that just ended is still on its way; or no slot.
+                next = .later
+            } else {
+                next = startNext(book, wall: wall, instant: instant)
+                if next == .started { running += 1 }
             }
-            // A message queued behind the run that just ended is still on its way: its answer follows.
-            guard book.sending == nil else { continue }
-            guard running < configuration.delivery.maxParallelThreads else { continue }
-            if followQueuedRun(book) {
-                running += 1
-                continue
-            }
-            if let regenerate = book.state.messages.first(where: { $0.regeneratePending }) {
-                if startRegenerate(book, message: regenerate) { running += 1 }
-                continue
-            }
-            guard let message = book.state.messages.first(where: \.isAwaitingDelivery) else { continue }
-            if case let .retrying(_, notBefore, _) = message.delivery, notBefore > wall {
-                wake(at: instant + .milliseconds(notBefore.milliseconds - wall.milliseconds))
-                continue
-            }
-            if startAttempt(book, message: message) { running += 1 }
+            if next == .nothing { book.quiet = true }
         }
         flushSite()
+    }
+
+    /// The next thing an idle thread does: follow a queued run, regenerate, or deliver a message.
+    private func startNext(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) -> Next {
+        if followQueuedRun(book) { return .started }
+        if let regenerate = book.state.messages.first(where: { $0.regeneratePending }) {
+            return startRegenerate(book, message: regenerate) ? .started : .later
+        }
+        guard let message = book.state.messages.first(where: \.isAwaitingDelivery) else { return .nothing }
+        if case let .retrying(_, notBefore, _) = message.delivery, notBefore > wall {
+            wake(at: instant + .milliseconds(notBefore.milliseconds - wall.milliseconds))
+            return .later
+        }
+        return startAttempt(book, message: message) ? .started : .later
     }
 
     /// Runtimes that keep the conversation queue a message sent while they answer another (the
     /// control plane's contract), so the thread's next message is delivered now and its run followed
     /// when the current one ends. One run at a time per thread still holds: the runtime keeps to it.
-    private func queueBehindActiveRun(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) {
-        guard book.sending == nil, let active = book.active,
-            runtimes[active.runtime]?.capabilities.queuesMessages == true,
+    private func queueBehindActiveRun(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) -> Next {
+        guard book.sending == nil else { return .later }
+        guard let active = book.active, runtimes[active.runtime]?.capabilities.queuesMessages == true,
             !book.state.messages.contains(where: { $0.regeneratePending }),
             let message = book.state.messages.first(where: \.isAwaitingDelivery),
             let agent = book.agent(for: messageAgent(book, message), default: defaultAgent),
             runtimeName(forAgent: agent) == active.runtime
-        else { return }
+        else { return .nothing }  // the run's end is journaled, which wakes the thread again
         if case let .retrying(_, notBefore, _) = message.delivery, notBefore > wall {
             wake(at: instant + .milliseconds(notBefore.milliseconds - wall.milliseconds))
-            return
+            return .later
         }
-        _ = startAttempt(book, message: message, behind: active)
+        return startAttempt(book, message: message, behind: active) ? .started : .later
     }
 
     /// Follows the run of a message the runtime has but whose answer has not started here: one queued

@@ -25,6 +25,8 @@ final class ThreadBook {
     var busy = false
     /// A message delivered while `active` runs (the runtime queues it behind that run), in flight.
     var sending: String?
+    /// The scheduler found nothing to start here, and nothing was journaled since: skip the thread.
+    var quiet = false
     /// Stamps of files already rejected, so a rescan does not read them again.
     var rejectedStamps: [String: String] = [:]
     /// Approval answers are on their way to the runtime; or, after a failure, when to send them again.

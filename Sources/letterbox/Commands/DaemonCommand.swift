@@ -61,7 +61,7 @@ struct DaemonCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let configuration = DaemonConfiguration(
                 workspace: workspace, overrides: overrides, environment: environment)
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let client = HTTPTransport.makeClient(maxParallelThreads: configuration.delivery.maxParallelThreads)
             do {
                 let daemon = try DaemonService(
                     configuration: configuration, httpClient: client, logger: logger, environment: environment)

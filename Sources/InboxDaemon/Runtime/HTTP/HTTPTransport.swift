@@ -13,6 +13,17 @@ public struct HTTPTransport: Sendable {
     /// How long a plain request may take.
     public let timeout: Duration
 
+    /// The daemon's HTTP client. Each thread in flight may hold a long poll (its run) and a send (the
+    /// next message, queued behind that run) to the same runtime at once, so the pool allows that many
+    /// connections per host, plus a few for agent lists and catch-up. AsyncHTTPClient's default of 8
+    /// queued sends behind long polls: 142 messages/s in the burst benchmark (docs/benchmarks.md).
+    public static func makeClient(maxParallelThreads: Int) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * maxParallelThreads + 8)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     public init(client: HTTPClient, baseURL: String, token: Secret?, timeout: Duration) {
         self.client = client
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
