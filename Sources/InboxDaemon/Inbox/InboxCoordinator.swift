@@ -1,7 +1,7 @@
-public import ChatModel
+import ChatModel
 import Foundation
-public import InboxStore
-public import Logging
+import InboxStore
+import Logging
 import Synchronization
 
 /// Work the coordinator hands out; the daemon service runs each in its task group.

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
-public import ChatModel
+import ChatModel
 import Foundation
-public import InboxStore
+import InboxStore
 public import Logging
 public import ServiceLifecycle
 import SiteBuilder

@@ -1,4 +1,4 @@
-public import ChatModel
+import ChatModel
 import Foundation
 import Logging
 import NIOHTTP1
