@@ -41,10 +41,13 @@ extension InboxCoordinator {
         switch FileClassifier.classify(components, type: .file) {
         case .artefact, .draft, .journal:
             return
+        case .reply, .toolCall, .remote:
+            // The daemon's own writes (journaled before they are made) need no quiet window.
+            if let book = threads[thread], isKnownDaemonFile(book, rest) { return }
+            fallthrough
         default:
             settling[path] = clock.now + settle
             wake(at: clock.now + settle)
-            _ = thread
         }
     }
 
