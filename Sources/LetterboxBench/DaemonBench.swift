@@ -19,8 +19,10 @@ struct DaemonBench: AsyncParsableCommand {
     @Option(help: "Only these parts: latency, burst, memory (comma-separated).") var only = "latency,burst,memory"
     @Option(help: "Files dropped at once for throughput.") var burst = 10_000
     @Option(help: "Threads the burst is spread over.") var burstThreads = 1000
-    @Option(help: "The 100k-message inbox from `letterbox-bench site` (generated if missing).") var bigInbox =
-        "/tmp/letterbox-bench-site"
+    /// Not the site benchmark's folder: the daemon journals its start and stop there, which would turn
+    /// that benchmark's incremental builds into full ones.
+    @Option(help: "The 100k-message inbox (the site benchmark's generator; made if missing).") var bigInbox =
+        "/tmp/letterbox-bench-daemon"
 
     static let token = "bench-token"
 
