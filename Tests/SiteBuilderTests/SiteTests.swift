@@ -138,6 +138,23 @@ struct SiteTests {
         #expect(!(try read(inbox.workspace.site + "/index.html")).contains("Release notes"))
     }
 
+    @Test("Audit rows spilled to a scratch file give the same site as rows kept in memory")
+    func spilledAudit() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-spilled"
+        let spilling = try SiteBuild(workspace: workspace, logger: logger)
+        spilling.auditSpillThreshold = 1
+        try spilling.build()
+        #expect(tree(workspace.site) == tree(inbox.workspace.site))
+        // And incrementally, with the newest page's rows read back from the manifest.
+        try inbox.message("ops", "late", "One more thing.")
+        try spilling.build(changed: ["ops"])
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build(full: true)
+        #expect(tree(workspace.site) == tree(inbox.workspace.site))
+    }
+
     @Test("The same inbox builds a byte-identical site")
     func deterministic() throws {
         let inbox = try FixtureInbox.everyState()

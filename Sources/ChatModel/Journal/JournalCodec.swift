@@ -29,8 +29,13 @@ public enum JournalCodec {
     private static func removingHashField(_ line: some Collection<UInt8>, hash: String) -> [UInt8]? {
         let bytes = Array(line)
         let field = Array(",\"hash\":".utf8) + CanonicalJSON.encodeString(hash)
-        guard let range = bytes.firstRange(of: field) else { return nil }
-        return Array(bytes[..<range.lowerBound]) + Array(bytes[range.upperBound...])
+        // A plain scan: the generic `firstRange(of:)` cost more than decoding the whole line.
+        guard bytes.count >= field.count,
+            let start = (0...(bytes.count - field.count)).first(where: { start in
+                bytes[start] == field[0] && bytes[start..<(start + field.count)].elementsEqual(field)
+            })
+        else { return nil }
+        return Array(bytes[..<start]) + Array(bytes[(start + field.count)...])
     }
 
     private static func baseFields(_ entry: JournalEntry) -> [(String, CanonicalJSON.Value)] {

@@ -6,7 +6,10 @@ import InboxStore
 final class BuildPlan {
     /// Thrown when an incremental build finds that history changed under it (a journal shrank or was
     /// replaced, a thread vanished): only a full build gives the right result then.
-    struct NeedsFullBuild: Error {}
+    struct NeedsFullBuild: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
+    }
 
     let build: SiteBuild
     let full: Bool
@@ -37,9 +40,11 @@ final class BuildPlan {
             case .journal, .ignored: break
             }
         }
-        if let previous, previous.threads.keys.contains(where: { !threadIDs.contains($0) }) { throw NeedsFullBuild() }
+        if let previous, previous.threads.keys.contains(where: { !threadIDs.contains($0) }) {
+            throw NeedsFullBuild(reason: "a thread was removed")
+        }
 
-        var auditRows: [AuditPages.Row] = []
+        let auditRows = AuditSpool(scratchFolder: workspace.stateFolder, spillThreshold: build.auditSpillThreshold)
         var feed: [Feeds.Entry] = previous?.feed ?? []
         var chains: [AuditLog.ChainStatus] = []
 
@@ -65,7 +70,9 @@ final class BuildPlan {
             let content = try ThreadContent.read(id, workspace: workspace)
             let output = try renderThread(content, into: sink)
             let old = previous?.threads[id]
-            if let old, old.feedEntries > output.feed.count { throw NeedsFullBuild() }
+            if let old, old.feedEntries > output.feed.count {
+                throw NeedsFullBuild(reason: "thread \(id) has fewer feed entries than before")
+            }
             // New journal lines since the last build (all of them in a full build).
             let entries = content.snapshot.entries
             var start = 0
@@ -73,11 +80,11 @@ final class BuildPlan {
                 let known = old.journal
                 guard entries.count >= known.lines, known.lines == 0 || entries[known.lines - 1].hash == known.lastHash
                 else {
-                    throw NeedsFullBuild()
+                    throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
                 }
                 start = known.lines
             }
-            auditRows += entries[start...].map { AuditPages.row($0, journal: id) }
+            for entry in entries[start...] { try auditRows.append(AuditPages.row(entry, journal: id)) }
             // The whole chain is checked again: a thread's journal is small (SHA-256 of ~180 KB for
             // 100 messages is ~0.2 ms) and this catches a line changed anywhere in it.
             let problem = JournalText.verifyChain(entries) ?? content.snapshot.journalError
@@ -107,8 +114,8 @@ final class BuildPlan {
         let knownInbox = previous?.inboxJournal ?? Manifest.JournalRecord()
         guard inboxEntries.count >= knownInbox.lines,
             knownInbox.lines == 0 || inboxEntries[knownInbox.lines - 1].hash == knownInbox.lastHash
-        else { throw NeedsFullBuild() }
-        auditRows += inboxEntries[knownInbox.lines...].map { AuditPages.row($0, journal: "inbox") }
+        else { throw NeedsFullBuild(reason: "the inbox journal was rewritten") }
+        for entry in inboxEntries[knownInbox.lines...] { try auditRows.append(AuditPages.row(entry, journal: "inbox")) }
         let inboxChain = JournalText.verifyChain(inboxEntries) ?? inboxReadError
         manifest.inboxJournal = Manifest.JournalRecord(
             lines: inboxEntries.count, lastHash: inboxEntries.last?.hash ?? JournalCodec.genesis,
@@ -179,25 +186,27 @@ final class BuildPlan {
 
     // MARK: Audit
 
-    func writeAudit(newRows: [AuditPages.Row], chains: [AuditLog.ChainStatus], into sink: OutputSink) throws {
-        let sorted = newRows.sorted(by: AuditPages.Row.ascending)
-        var tail = previous?.auditTail ?? []
+    func writeAudit(newRows rows: AuditSpool, chains: [AuditLog.ChainStatus], into sink: OutputSink) throws {
+        rows.sort()
+        let tail = previous?.auditTail ?? []
         var total = previous?.auditTotal ?? 0
-        if let last = tail.last, let first = sorted.first, AuditPages.Row.ascending(first, last) {
+        if let last = tail.last, let first = try rows.rows(0..<min(1, rows.count)).first,
+            AuditPages.Row.ascending(first, last)
+        {
             // An event older than the newest page arrived (a journal from elsewhere): redo the pages.
-            throw NeedsFullBuild()
+            throw NeedsFullBuild(reason: "an event older than the newest audit page arrived")
         }
         let pageSize = AuditPages.pageSize
         // Pages from the first one that changes: the previous newest page, then any new ones.
         let firstPage = max(1, (total - tail.count) / pageSize + 1)
-        var rows = tail + sorted
-        total += sorted.count
+        total += rows.count
+        try rows.prepend(sorted: tail)
         let pageCount = max(1, (total + pageSize - 1) / pageSize)
         var number = firstPage
         var offset = 0
         repeat {
             let end = min(rows.count, offset + pageSize)
-            let slice = rows[offset..<end]
+            let slice = try rows.rows(offset..<end)[...]
             let isNewest = number == pageCount
             let context = AuditPages.context(
                 rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
@@ -208,10 +217,8 @@ final class BuildPlan {
             offset = end
             number += 1
         } while offset < rows.count
-        tail = Array(rows[((pageCount - firstPage) * pageSize)...])
-        rows.removeAll()
         manifest.auditTotal = total
-        manifest.auditTail = tail
+        manifest.auditTail = try rows.rows(((pageCount - firstPage) * pageSize)..<rows.count)
         // Older pages are kept as they are.
         for page in 1..<max(1, firstPage) { sink.produced.insert("audit/page-\(page).html") }
     }

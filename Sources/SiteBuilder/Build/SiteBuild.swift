@@ -35,6 +35,8 @@ public final class SiteBuild {
     let logger: Logger
     var manifest: Manifest?
     var manifestDirty = false
+    /// How much audit HTML a build keeps in memory before spilling it to a scratch file (tests lower it).
+    var auditSpillThreshold = AuditSpool.defaultSpillThreshold
     /// Called after each rendered thread with (done, total), for progress on a terminal.
     public var progress: (@Sendable (Int, Int) -> Void)?
 
@@ -75,10 +77,8 @@ public final class SiteBuild {
                     full: false, threadsRendered: plan.rendered.count, threadsTotal: plan.threadIDs.count,
                     pagesWritten: sink.written, pagesUnchanged: sink.unchanged, pagesRemoved: removed.count,
                     duration: .zero)
-            } catch is BuildPlan.NeedsFullBuild {
-                logger.info(
-                    "history changed under the site (a thread was removed or a journal rewritten); rebuilding all of it"
-                )
+            } catch let needsFull as BuildPlan.NeedsFullBuild {
+                logger.info("history changed under the site (\(needsFull.reason)); rebuilding all of it")
                 (plan, report) = try fullBuild()
             }
         } else {

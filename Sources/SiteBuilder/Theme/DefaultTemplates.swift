@@ -148,7 +148,7 @@ enum DefaultTemplates {
         <p>{{strings.audit_intro}}</p>
         <table class="chains">
         <thead><tr><th scope="col">{{strings.journal}}</th><th scope="col">{{strings.lines}}</th><th scope="col">Chain</th></tr></thead>
-        <tbody>{{#chains}}<tr class="chain-{{state}}"><td><code>{{journal}}</code></td><td>{{lines}}</td><td><span class="chain chain-{{state}}">{{stateLabel}}</span>{{#problem}}: {{.}}{{/problem}}</td></tr>{{/chains}}</tbody>
+        <tbody>{{{chainRows}}}</tbody>
         </table>
         {{>pager}}
         <table class="audit">
