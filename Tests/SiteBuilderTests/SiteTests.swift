@@ -12,6 +12,17 @@ func read(_ path: String) throws -> String { try String(contentsOfFile: path, en
 struct SiteTests {
     let logger = Logger(label: "test")
 
+    @Test("Counts read naturally; a run's usage shows its whole-number token counts, nothing else")
+    func labels() {
+        #expect(Page.count(1, "message_count", Strings.english) == "1 message")
+        #expect(Page.count(12, "message_count", Strings.english) == "12 messages")
+        let detail =
+            #"{"runtime_id":"r1","usage":{"total_tokens":5,"cached":true,"details":{"a":1},"prompt_tokens":2}}"#
+        #expect(ThreadPage.usage(detail) == "prompt tokens 2 · total tokens 5")
+        #expect(ThreadPage.usage(#"{"runtime_id":"r1"}"#) == nil)
+        #expect(ThreadPage.usage("not json") == nil)
+    }
+
     @Test("An empty inbox has a designed empty state; every page kind exists")
     func emptyInbox() throws {
         let inbox = try FixtureInbox()

@@ -41,7 +41,7 @@ public final class SiteBuild {
     public var progress: (@Sendable (Int, Int) -> Void)?
 
     /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
-    static let version = "1"
+    static let version = "2"
 
     public init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
         self.workspace = workspace

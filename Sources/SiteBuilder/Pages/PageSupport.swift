@@ -1,4 +1,5 @@
 import ChatModel
+import Foundation
 
 /// Small helpers shared by the page models.
 enum Page {
@@ -26,6 +27,12 @@ enum Page {
     /// The localized label of a delivery state.
     static func label(_ state: DeliveryState, _ strings: [String: String]) -> String {
         strings["state_\(state.name)"] ?? state.name
+    }
+
+    /// `1 message`, `12 messages`: the table's `KEY_one`, or `KEY_many` with `{n}` replaced.
+    static func count(_ count: Int, _ key: String, _ strings: [String: String]) -> String {
+        if count == 1, let one = strings["\(key)_one"] { return one }
+        return (strings["\(key)_many"] ?? "{n}").replacingOccurrences(of: "{n}", with: String(count))
     }
 
     /// The localized label of a run status.

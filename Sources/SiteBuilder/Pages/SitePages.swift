@@ -18,7 +18,7 @@ enum SitePages {
         compact([
             "href": Page.segment(summary.id), "title": summary.title,
             "agent": summary.agent ?? strings["no_agent"] ?? "",
-            "messageCount": summary.messageCount, "tags": summary.tags,
+            "messageCount": Page.count(summary.messageCount, "message_count", strings), "tags": summary.tags,
             "lastActivity": Page.time(summary.lastActivity.map(Timestamp.init(milliseconds:))),
             "badges": summary.badges(strings), "strings": strings,
         ])

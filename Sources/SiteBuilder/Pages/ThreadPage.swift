@@ -1,4 +1,5 @@
 import ChatModel
+import Foundation
 import InboxStore
 
 /// The thread page's context: every message in order with its delivery history and its answers.
@@ -116,10 +117,30 @@ struct ThreadPage {
                     "body": renderer.html(content.bodies[call.file] ?? ""),
                 ]
             },
-            "approvals": run.approvals.map { approval($0, runFinished: run.status.isFinished) }, "usage": run.detail,
+            "approvals": run.approvals.map { approval($0, runFinished: run.status.isFinished) },
+            "usage": Self.usage(run.detail),
             "sharedState": run.sharedState,
             "events": run.customEvents,
         ])
+    }
+
+    /// The token counts the runtime reported (`usage` in the run's detail), as `prompt tokens 12 ·
+    /// completion tokens 40`, in key order; nil when there are none. Other detail (such as the
+    /// runtime's id for the reply) is bookkeeping, not for readers.
+    static func usage(_ detail: String?) -> String? {
+        struct Detail: Decodable { var usage: [String: Count]? }
+        /// A whole number, or nil for anything else (nested details, flags).
+        struct Count: Decodable {
+            var value: Int?
+            init(from decoder: any Decoder) throws { value = try? decoder.singleValueContainer().decode(Int.self) }
+        }
+        guard let detail, let usage = try? JSONDecoder().decode(Detail.self, from: Data(detail.utf8)).usage else {
+            return nil
+        }
+        let counts = usage.keys.sorted().compactMap { key in
+            usage[key]?.value.map { "\(key.replacingOccurrences(of: "_", with: " ")) \($0)" }
+        }
+        return counts.isEmpty ? nil : counts.joined(separator: " · ")
     }
 
     func approval(_ approval: ApprovalState, runFinished: Bool) -> [String: Any] {

@@ -19,6 +19,8 @@ struct ThreadSummary: Codable, Sendable, Hashable {
     var rejectedCount: Int
     /// Accepted messages not yet delivered.
     var queued: Int
+    /// A message waits for its next attempt after a failed one.
+    var retrying: Bool
 
     init(_ content: ThreadContent) {
         let snapshot = content.snapshot
@@ -39,6 +41,7 @@ struct ThreadSummary: Codable, Sendable, Hashable {
         problem = snapshot.journalError?.description ?? snapshot.metaError?.description
         rejectedCount = state.rejected.count
         queued = state.messages.filter { $0.isAwaitingDelivery || $0.notYetSeen }.count
+        retrying = state.messages.contains { if case .retrying = $0.delivery { true } else { false } }
     }
 
     /// The badges the index shows, in a fixed order.
@@ -50,6 +53,8 @@ struct ThreadSummary: Codable, Sendable, Hashable {
         add(running, "running")
         add(awaitingApproval, "approval")
         add(failed, "failed")
+        add(retrying, "retrying")
+        add(queued > 0 && !retrying, "queued")
         add(unreadReply, "unread")
         add(rejectedCount > 0, "rejected")
         add(problem != nil, "problem")

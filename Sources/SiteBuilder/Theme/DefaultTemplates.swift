@@ -65,7 +65,7 @@ enum DefaultTemplates {
     static let indexItem = #"""
         {{% CONTENT_TYPE: HTML5}}<li class="thread-item">
         <h2><a href="threads/{{href}}.html">{{title}}</a></h2>
-        <p class="meta"><span>{{strings.agent}}: {{agent}}</span> · <span>{{messageCount}} {{strings.messages}}</span>{{#lastActivity}} · <span>{{strings.last_activity}} <time datetime="{{iso}}">{{short}}</time></span>{{/lastActivity}}</p>
+        <p class="meta"><span>{{strings.agent}}: {{agent}}</span> · <span>{{messageCount}}</span>{{#lastActivity}} · <span>{{strings.last_activity}} <time datetime="{{iso}}">{{short}}</time></span>{{/lastActivity}}</p>
         {{^empty(badges)}}<ul class="badges">{{#badges}}<li class="badge badge-{{kind}}">{{label}}</li>{{/badges}}</ul>{{/empty(badges)}}
         {{^empty(tags)}}<p class="tags">{{strings.tags}}: {{#tags}}<span class="tag">{{.}}</span> {{/tags}}</p>{{/empty(tags)}}
         </li>
@@ -135,7 +135,7 @@ enum DefaultTemplates {
         </section>{{/approvals}}
         {{#reasoning}}<details class="reasoning"><summary>{{strings.reasoning}}</summary><div class="prose">{{{reasoning}}}</div></details>{{/reasoning}}
         <div class="prose reply">{{{body}}}</div>
-        {{#usage}}<p class="usage">{{strings.usage}}: <code>{{.}}</code></p>{{/usage}}
+        {{#usage}}<p class="usage">{{strings.usage}}: {{.}}</p>{{/usage}}
         {{#sharedState}}<details class="shared-state"><summary>{{strings.shared_state}}</summary><pre><code>{{.}}</code></pre></details>{{/sharedState}}
         {{^empty(events)}}<details class="events"><summary>{{strings.events}}</summary><ul>{{#events}}<li><code>{{.}}</code></li>{{/events}}</ul></details>{{/empty(events)}}
         </section>

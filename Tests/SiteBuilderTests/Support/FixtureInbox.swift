@@ -108,7 +108,7 @@ final class FixtureInbox {
                         .runtime,
                         .replyCompleted(
                             run: run, file: file, sha256: SHA256Hex.digest(daemonFile.text),
-                            detail: #"{"output_tokens":42}"#)
+                            detail: #"{"runtime_id":"msg_9","usage":{"input_tokens":18,"output_tokens":42}}"#)
                     )
                 ])
         case .aborted?:
