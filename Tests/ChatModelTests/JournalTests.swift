@@ -107,6 +107,23 @@ struct JournalTests {
         case flipByte, flipHashByte, dropLine, reorder, duplicate, insertForeign, truncateMiddle, editAndRehash
     }
 
+    @Test("§7.3: a renamed event is tampering when the hash no longer matches; a newer writer's event is not")
+    func renamedEvent() throws {
+        let line = String(decoding: JournalCodec.encode(Self.sampleJournal().entries[0]), as: UTF8.self)
+        let renamed = line.replacingOccurrences(of: "\"detected\"", with: "\"Detected\"")
+        #expect(renamed != line)
+        let tampered = #expect(throws: FormatError.self) { try JournalCodec.decode(Array(renamed.utf8)) }
+        #expect(tampered?.description.contains("hash does not match") == true, "\(String(describing: tampered))")
+
+        // A line a newer Letterbox wrote: an event this version does not know, hashed correctly.
+        let base =
+            #"{"actor":"daemon","event":"teleported","prev":"\#(JournalCodec.genesis)","seq":1,"ts":"2026-11-21T09:30:00.000Z"}"#
+        let newer = base.replacingOccurrences(
+            of: #","prev""#, with: #","hash":"\#(SHA256Hex.digest(Array(base.utf8)))","prev""#)
+        let unknown = #expect(throws: FormatError.self) { try JournalCodec.decode(Array(newer.utf8)) }
+        #expect(unknown?.description.contains("newer Letterbox") == true, "\(String(describing: unknown))")
+    }
+
     @Test("§7.3: tampering is detected and names the first bad line", arguments: Tamper.allCases)
     func tampering(kind: Tamper) throws {
         let journal = Self.sampleJournal()

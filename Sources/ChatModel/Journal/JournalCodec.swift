@@ -79,6 +79,12 @@ public enum JournalCodec {
                 prev: try bag.string("prev"), hash: try bag.string("hash"))
         } catch {
             if let unknown = error.unknownEvent {
+                // A renamed event is tampering, not a newer writer, when the line no longer hashes to its hash.
+                if let hash = try? bag.string("hash"), let withoutHash = removingHashField(line, hash: hash),
+                    SHA256Hex.digest(withoutHash) != hash
+                {
+                    throw FormatError(.journal, "hash does not match the line's content: the line was changed")
+                }
                 throw FormatError(
                     .journal,
                     "unknown event '\(unknown)': this journal was written by a newer Letterbox; upgrade to read it")
