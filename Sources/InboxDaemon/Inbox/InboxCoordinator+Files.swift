@@ -58,6 +58,7 @@ extension InboxCoordinator {
             settling[path] = nil
             handleSettled(path)
         }
+        if !due.isEmpty { schedule() }
         if let next = settling.values.min() { wake(at: next) }
     }
 
@@ -71,7 +72,6 @@ extension InboxCoordinator {
             return
         }
         handle(book, relativePath: rest, entry: entry)
-        schedule()
     }
 
     /// Looks at every file of a thread (at start, after an overflow, for a new folder).

@@ -429,7 +429,7 @@ public actor InboxCoordinator {
         let wall = now()
         let books = booksInOrder ?? threads.values.sorted { $0.id < $1.id }
         booksInOrder = books
-        var running = books.count { $0.busy || $0.active != nil || $0.sending != nil }
+        var running = books.count(where: \.holdsSlot)
         for book in books {
             guard book.problem == nil, !book.busy, !book.quiet else { continue }
             let next: Next

@@ -27,6 +27,14 @@ final class ThreadBook {
     var sending: String?
     /// The scheduler found nothing to start here, and nothing was journaled since: skip the thread.
     var quiet = false
+
+    /// Whether a run is in progress here or a request is on its way (the scheduler's count of busy
+    /// threads); tested without copying `active`.
+    var holdsSlot: Bool {
+        if busy || sending != nil { return true }
+        if case .some = active { return true }
+        return false
+    }
     /// Stamps of files already rejected, so a rescan does not read them again.
     var rejectedStamps: [String: String] = [:]
     /// Approval answers are on their way to the runtime; or, after a failure, when to send them again.
