@@ -29,6 +29,8 @@ struct SiteBench: ParsableCommand {
         "/tmp/letterbox-bench-site"
     @Option(help: "Full builds to time.") var fullRuns = 3
     @Option(help: "One-message incremental builds to time.") var incrementalRuns = 200
+    @Option(help: "One-message incremental builds to time in one thread, as in a conversation.")
+    var conversationRuns = 50
 
     func run() throws {
         let stamp = "\(threads)x\(messagesPerThread) seed \(seed) v1"
@@ -80,8 +82,8 @@ struct SiteBench: ParsableCommand {
         var now = Timestamp(
             milliseconds: max(
                 Int64(Date().timeIntervalSince1970 * 1000), (try newestEvent(in: workspace)?.milliseconds ?? 0) + 1))
-        for index in 0..<incrementalRuns {
-            let thread = String(format: "thread-%04d", Int(random.next() % UInt64(threads)))
+        // A new message in `thread`, journaled as the daemon would, then the daemon's build; its time in seconds.
+        func addMessageAndBuild(thread: String, index: Int) throws -> Double {
             let message = "bench-\(getpid())-\(index)"
             let text = Words.markdown(&random, paragraphs: 2)
             try DurableWriter.write(
@@ -103,15 +105,22 @@ struct SiteBench: ParsableCommand {
             let start = clock.now
             try build.build(changed: [thread])
             let elapsed = clock.now - start
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
+        for index in 0..<incrementalRuns {
+            let thread = String(format: "thread-%04d", Int(random.next() % UInt64(threads)))
+            times.append(try addMessageAndBuild(thread: thread, index: index))
+        }
+        report("incremental (one new message in a random thread, daemon path)", times)
+        // A conversation: every message in the same thread, so its earlier messages' sections are cached.
+        // A different thread each run (the inbox is reused), so that no thread keeps growing.
+        let conversation = String(format: "thread-%04d", Int(getpid()) % threads)
+        var conversationTimes: [Double] = []
+        for index in 0..<conversationRuns {
+            conversationTimes.append(try addMessageAndBuild(thread: conversation, index: incrementalRuns + index))
+        }
+        report("incremental (one new message in the same thread, daemon path)", conversationTimes)
         try build.saveManifest()
-        times.sort()
-        print(
-            String(
-                format:
-                    "incremental (one new message, daemon path): p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d builds",
-                percentile(times, 0.50) * 1000, percentile(times, 0.99) * 1000, (times.last ?? 0) * 1000, times.count))
 
         // The one-shot command after one change (scans every thread folder to find it).
         let (oneShot, oneShotRSS, _) = try spawnMeasured(binary, ["build", "--quiet"], in: directory)
@@ -134,6 +143,15 @@ struct SiteBench: ParsableCommand {
             let lastLine = lines[(lines.lastIndex(of: 10).map { $0 + 1 } ?? lines.startIndex)...]
             return (try? JournalCodec.decode(lastLine))?.ts
         }.max { $0.milliseconds < $1.milliseconds }
+    }
+
+    /// Prints p50, p99 and max of `times` (seconds) in milliseconds.
+    func report(_ label: String, _ times: [Double]) {
+        let sorted = times.sorted()
+        let figures = String(
+            format: "p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d builds", percentile(sorted, 0.50) * 1000,
+            percentile(sorted, 0.99) * 1000, (sorted.last ?? 0) * 1000, sorted.count)
+        print("\(label): \(figures)")
     }
 
     func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
@@ -162,8 +180,10 @@ func spawnMeasured(_ program: String, _ arguments: [String], in folder: String) 
     var pid: pid_t = 0
     // The benchmark is single-threaded here, so changing the process's folder around the spawn is safe.
     let previous = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(folder)
-    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    guard FileManager.default.changeCurrentDirectoryPath(folder) else {
+        throw ValidationError("cannot enter \(folder)")
+    }
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
     let argv = ([program] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     let clock = ContinuousClock()

@@ -40,34 +40,30 @@ final class BuildPlan {
             case .journal, .ignored: break
             }
         }
-        if let previous, previous.threads.keys.contains(where: { !threadIDs.contains($0) }) {
+        if let previous, !Set(threadIDs).isSuperset(of: previous.threads.keys) {
             throw NeedsFullBuild(reason: "a thread was removed")
         }
+        // Every previous thread is still there: start from their records and replace those rendered.
+        manifest.threads = previous?.threads ?? [:]
 
         let auditRows = AuditSpool(scratchFolder: workspace.stateFolder, spillThreshold: build.auditSpillThreshold)
         var feed: [Feeds.Entry] = previous?.feed ?? []
         var chains: [AuditLog.ChainStatus] = []
 
         // Threads: render what changed, keep the rest from the manifest.
-        var toRender: [String] = []
+        // With the folder listing when it was already read to compare stamps.
+        var toRender: [(id: String, files: [DiskFile]?)] = []
         for id in threadIDs {
             guard let record = previous?.threads[id] else {
-                toRender.append(id)
+                toRender.append((id, nil))
                 continue
             }
-            if let changed, !changed.contains(id) {
-                manifest.threads[id] = record
-                continue
-            }
+            if let changed, !changed.contains(id) { continue }
             let files = try InboxReader.listThreadFiles(workspace.threadFolder(id))
-            if Self.fingerprint(files) == record.fingerprint {
-                manifest.threads[id] = record
-            } else {
-                toRender.append(id)
-            }
+            if Self.fingerprint(files) != record.fingerprint { toRender.append((id, files)) }
         }
-        for (index, id) in toRender.enumerated() {
-            let content = try ThreadContent.read(id, workspace: workspace)
+        for (index, (id, files)) in toRender.enumerated() {
+            let content = try ThreadContent.read(id, workspace: workspace, files: files)
             let output = try renderThread(content, into: sink)
             let old = previous?.threads[id]
             if let old, old.feedEntries > output.feed.count {
@@ -150,10 +146,18 @@ final class BuildPlan {
     func renderThread(_ content: ThreadContent, into sink: OutputSink) throws -> ThreadOutput {
         let id = content.snapshot.id
         let page = ThreadPage(content: content, renderer: build.renderer, strings: strings, siteTitle: title)
-        let context = page.context()
         let segment = Page.segment(id)
-        try sink.put("threads/\(segment).html", theme.render("thread", context))
-        let messages = context["messages"] as? [[String: Any]] ?? []
+        let messages: [[String: Any]]
+        if theme.rendersMessageSections {
+            // Full builds neither read nor fill the cache, so it cannot add to their peak memory.
+            messages = page.renderedMessages(theme: theme, cache: full ? nil : build.messageSections)
+            try sink.put(
+                "threads/\(segment).html", theme.render(Theme.threadAroundSections, page.context(messages: messages)))
+        } else {
+            let context = page.context()
+            try sink.put("threads/\(segment).html", theme.render("thread", context))
+            messages = context["messages"] as? [[String: Any]] ?? []
+        }
         let entries = Feeds.entries(
             thread: id, title: content.snapshot.title, messages: messages, state: content.snapshot.state,
             limit: max(Feeds.threadLimit, Feeds.inboxLimit))

@@ -37,6 +37,8 @@ public final class SiteBuild {
     var manifestDirty = false
     /// How much audit HTML a build keeps in memory before spilling it to a scratch file (tests lower it).
     var auditSpillThreshold = AuditSpool.defaultSpillThreshold
+    /// Message sections rendered by earlier incremental builds, reused while their inputs are unchanged.
+    let messageSections = MessageSectionCache()
     /// Called after each rendered thread with (done, total), for progress on a terminal.
     public var progress: (@Sendable (Int, Int) -> Void)?
 

@@ -9,10 +9,13 @@ struct ThreadContent {
     /// Front matter of operator and remote messages (for the author and role), by file name.
     var fields: [String: [String: FrontMatterValue]]
 
-    /// Reads `id` from the inbox: fold, listing, and the body of every message, reply, tool call and
-    /// approval file. A file that cannot be read shows its error instead of its text.
-    static func read(_ id: String, workspace: Workspace) throws -> ThreadContent {
-        let snapshot = try InboxReader.readThread(id, in: workspace)
+    /// Reads `id` from the inbox: fold, listing (unless given as `files`), and the body of every
+    /// message, reply, tool call and approval file. A file that cannot be read shows its error instead
+    /// of its text.
+    static func read(_ id: String, workspace: Workspace, files: [DiskFile]? = nil) throws -> ThreadContent {
+        let snapshot =
+            try files.map { try InboxReader.readThread(id, in: workspace, files: $0) }
+            ?? InboxReader.readThread(id, in: workspace)
         var bodies: [String: String] = [:]
         var fields: [String: [String: FrontMatterValue]] = [:]
         let folder = workspace.threadFolder(id)

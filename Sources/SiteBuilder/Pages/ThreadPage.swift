@@ -11,7 +11,11 @@ struct ThreadPage {
 
     var state: ThreadState { content.snapshot.state }
 
-    func context() -> [String: Any] {
+    /// The page's context, every message rendered through the `message` partial.
+    func context() -> [String: Any] { context(messages: state.messages.map(message)) }
+
+    /// The page's context with `messages` as the messages' contexts.
+    func context(messages: [[String: Any]]) -> [String: Any] {
         let snapshot = content.snapshot
         let refreshing = state.activeRun != nil
         var context = Page.base(
@@ -27,7 +31,7 @@ struct ThreadPage {
         ]
         if !snapshot.meta.description.isEmpty { thread["description"] = renderer.html(snapshot.meta.description) }
         context["thread"] = thread
-        context["messages"] = state.messages.map(message)
+        context["messages"] = messages
         context["rejected"] = state.rejected.values.sorted { $0.file < $1.file }.map { rejected -> [String: Any] in
             ["file": rejected.file, "reason": rejected.reason, "at": Page.time(rejected.at)]
         }
@@ -38,6 +42,44 @@ struct ThreadPage {
             ])
         }
         return context
+    }
+
+    /// Every message's section rendered on its own with the `message` template (reusing those in
+    /// `cache` rendered from the same inputs), and its context with the section as `html`, for
+    /// `Theme.threadAroundSections`. `cache`, if given, is left holding this thread's sections.
+    func renderedMessages(theme: Theme, cache: MessageSectionCache?) -> [[String: Any]] {
+        let thread = content.snapshot.id
+        var sections: [String: MessageSectionCache.Section] = [:]
+        let contexts = state.messages.map { message -> [String: Any] in
+            let inputs = inputs(message)
+            let section =
+                cache?.section(thread: thread, message: message.id, inputs: inputs)
+                ?? {
+                    let context = self.message(message)
+                    // The partial would find `strings` further down the context stack.
+                    let html = theme.render("message", context.merging(["strings": strings]) { own, _ in own })
+                    return MessageSectionCache.Section(inputs: inputs, context: context, html: html)
+                }()
+            sections[message.id] = section
+            return section.context.merging(["html": section.html]) { own, _ in own }
+        }
+        cache?.store(thread: thread, sections: sections)
+        return contexts
+    }
+
+    /// What `message(_:)` renders `message` from.
+    func inputs(_ message: MessageState) -> MessageSectionCache.Inputs {
+        let runs = state.runs(of: message)
+        var files = [message.file]
+        for run in runs {
+            files.append(run.file)
+            files += run.toolCalls.map(\.file)
+            files += run.approvals.map(\.file)
+        }
+        var bodies: [String: String] = [:]
+        for file in files { bodies[file] = content.bodies[file] }
+        return MessageSectionCache.Inputs(
+            message: message, runs: runs, fields: content.fields[message.file] ?? [:], bodies: bodies)
     }
 
     func message(_ message: MessageState) -> [String: Any] {

@@ -96,6 +96,12 @@ enum DefaultTemplates {
 
         """#
 
+    /// `thread` with each message section already rendered (`{{{html}}}`) instead of rendered through
+    /// the `message` partial; used only while `thread`, `message` and `run` are the built-in ones, where
+    /// both give the same bytes (the golden snapshots are built this way).
+    static let threadAroundSections = thread.replacing(
+        "{{#messages}}{{>message}}{{/messages}}", with: "{{#messages}}{{{html}}}{{/messages}}")
+
     static let message = #"""
         {{% CONTENT_TYPE: HTML5}}<section class="message message-{{role}}" id="m-{{id}}" aria-labelledby="m-{{id}}-h">
         <header class="message-header">

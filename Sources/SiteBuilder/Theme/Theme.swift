@@ -1,6 +1,6 @@
 import ChatModel
 import InboxStore
-public import Mustache
+import Mustache
 
 /// The templates, assets and strings a site is built with: the built-in theme, with any file in the
 /// workspace's theme folder replacing its built-in namesake (docs/site.md).
@@ -13,6 +13,13 @@ public struct Theme: Sendable {
     let strings: [String: String]
     /// A hash of everything above: when it changes, every page is rebuilt.
     public let fingerprint: String
+    /// Whether thread pages are built from message sections rendered one by one (and cached between
+    /// builds): only with the built-in `thread`, `message` and `run` templates, whose message sections
+    /// read nothing but the message's own context and `strings` (see `MessageSectionCache`).
+    let rendersMessageSections: Bool
+
+    /// The template that renders a thread page around message sections already rendered.
+    static let threadAroundSections = "thread (rendered message sections)"
 
     /// A theme error: a template that does not compile, named with its file.
     public struct LoadError: Error, CustomStringConvertible {
@@ -55,12 +62,19 @@ public struct Theme: Sendable {
                     file: folder.map { "\($0)/\(name).mustache" } ?? "built-in \(name)", message: "\(error)")
             }
         }
+        let rendersMessageSections = ["thread", "message", "run"].allSatisfy {
+            sources[$0] == DefaultTemplates.all[$0]
+        }
+        if rendersMessageSections {
+            try library.register(DefaultTemplates.threadAroundSections, named: threadAroundSections)
+        }
         let material =
             sources.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
             + assets.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
         return Theme(
             library: library, assets: assets, strings: Strings.english,
-            fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")))
+            fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")),
+            rendersMessageSections: rendersMessageSections)
     }
 
     /// Renders template `name` with `context`.
