@@ -134,7 +134,7 @@ struct SiteBench: ParsableCommand {
     /// The newest time journaled in the inbox: the last line of every journal (times only grow in one).
     func newestEvent(in workspace: Workspace) throws -> Timestamp? {
         var journals = [workspace.inboxJournalPath]
-        for entry in try FileSystem.list(workspace.inbox) where entry.type == .directory {
+        for entry in try FileSystem.listTypes(workspace.inbox) where entry.type == .directory {
             journals.append(workspace.journalPath(thread: entry.name))
         }
         return journals.compactMap { path -> Timestamp? in

@@ -63,6 +63,18 @@ struct StoreTests {
         #expect(try FileSystem.list(folder.path).first { $0.name == "hello.md" }?.type == .symlink)
     }
 
+    @Test("Listing names and types without a stat per entry gives what the full listing gives")
+    func listTypes() throws {
+        let folder = try TempFolder()
+        try folder.write("b.md", "b")
+        try FileSystem.createDirectory(folder.path + "/a-thread")
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/c", withDestinationPath: "b.md")
+        let full = try FileSystem.list(folder.path).map { "\($0.name) \($0.type)" }
+        let quick = try FileSystem.listTypes(folder.path).map { "\($0.name) \($0.type)" }
+        #expect(quick == full)
+        #expect(quick == ["a-thread directory", "b.md file", "c symlink"])
+    }
+
     @Test("§7.1: appends chain onto what is already in the file, across reopenings")
     func appendAndReopen() throws {
         let folder = try TempFolder()

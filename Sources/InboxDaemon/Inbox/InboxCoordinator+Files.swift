@@ -108,7 +108,7 @@ extension InboxCoordinator {
 
     func rescanAll() {
         defer { commit() }
-        guard let entries = try? FileSystem.list(workspace.inbox) else { return }
+        guard let entries = try? FileSystem.listTypes(workspace.inbox) else { return }
         for entry in entries {
             switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
             case let .thread(id):

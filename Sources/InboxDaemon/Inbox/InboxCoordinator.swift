@@ -144,7 +144,7 @@ public actor InboxCoordinator {
         inboxID = Self.inboxID(from: inboxState.createdDetail) ?? "inbox"
         appendInbox(.daemon, .daemonStarted(detail: detail))
         appendInbox(.daemon, .config(detail: configurationSummary()))
-        for entry in try FileSystem.list(workspace.inbox) {
+        for entry in try FileSystem.listTypes(workspace.inbox) {
             switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
             case let .thread(id): unloaded.insert(id)
             case let .rejected(reason): rejectRoot(entry.name, reason: reason)

@@ -76,23 +76,54 @@ public enum FileSystem {
 
     /// The entries of a directory (without `.` and `..`), sorted by name, each `lstat`ed.
     public static func list(_ path: String) throws(StoreError) -> [DirectoryEntry] {
+        try entries(of: path) { dirFD, name, _ throws(StoreError) in
+            var info = stat()
+            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if errno == ENOENT { return nil }  // removed while listing
+                throw .system("fstatat", path: path + "/" + name)
+            }
+            return DirectoryEntry(info: info, name: name)
+        }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// The names in a folder with their types, sorted by name: `list` without a `stat` per entry (the
+    /// type comes from the directory itself; only a filesystem that does not say costs an `lstat`).
+    /// For the inbox root, which has a folder per thread and is listed on every build.
+    public static func listTypes(_ path: String) throws(StoreError) -> [(name: String, type: EntryType)] {
+        try entries(of: path) { dirFD, name, direntType throws(StoreError) -> (name: String, type: EntryType)? in
+            switch Int32(direntType) {
+            case Int32(DT_REG): return (name, .file)
+            case Int32(DT_DIR): return (name, .directory)
+            case Int32(DT_LNK): return (name, .symlink)
+            case Int32(DT_UNKNOWN):
+                var info = stat()
+                guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                    if errno == ENOENT { return nil }
+                    throw .system("fstatat", path: path + "/" + name)
+                }
+                return (name, DirectoryEntry(info: info, name: name).type)
+            default: return (name, .other)
+            }
+        }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// Reads a folder's entries (without `.` and `..`) through `entry(folderFD, name, d_type)`, which
+    /// may skip one by returning nil.
+    private static func entries<Entry>(
+        of path: String, _ entry: (Int32, String, UInt8) throws(StoreError) -> Entry?
+    ) throws(StoreError) -> [Entry] {
         guard let dir = opendir(path) else { throw .system("opendir", path: path) }
         defer { closedir(dir) }
         let dirFD = dirfd(dir)
-        var entries: [DirectoryEntry] = []
+        var entries: [Entry] = []
         while let raw = readdir(dir) {
             let name = withUnsafePointer(to: raw.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            var info = stat()
-            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                if errno == ENOENT { continue }  // removed while listing
-                throw .system("fstatat", path: path + "/" + name)
-            }
-            entries.append(DirectoryEntry(info: info, name: name))
+            if let value = try entry(dirFD, name, raw.pointee.d_type) { entries.append(value) }
         }
-        return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return entries
     }
 
     /// Creates a directory and its parents (mode 0755); fine if it exists.

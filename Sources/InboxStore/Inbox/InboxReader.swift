@@ -39,7 +39,7 @@ public enum InboxReader {
         }
         var threads: [ThreadSnapshot] = []
         var rejectedRoot: [(String, String)] = []
-        for entry in try FileSystem.list(workspace.inbox) {
+        for entry in try FileSystem.listTypes(workspace.inbox) {
             switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
             case let .thread(id):
                 if let thread, thread != id { continue }

@@ -33,7 +33,7 @@ final class BuildPlan {
 
     /// Renders the site into `sink`. `changed` limits which threads are looked at (nil: all).
     func run(into sink: OutputSink, changed: Set<String>?) throws {
-        for entry in try FileSystem.list(workspace.inbox) {
+        for entry in try FileSystem.listTypes(workspace.inbox) {
             switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
             case let .thread(id): threadIDs.append(id)
             case let .rejected(reason): rejectedRoot.append((entry.name, reason))
