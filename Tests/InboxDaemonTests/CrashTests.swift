@@ -29,6 +29,26 @@ struct CrashTests {
             sourceLocation: sourceLocation)
     }
 
+    /// A reference runtime whose writer streams slowly, and a first daemon that is streaming the reply
+    /// to `notes/MESSAGE.md` when `body` gets them.
+    static func withReplyStreaming(
+        _ scratch: Scratch, message: String,
+        _ body: (RunningReferenceRuntime, DaemonProcess) async throws -> Void
+    ) async throws {
+        try scratch.thread("notes", agent: "writer")
+        let configuration = ReferenceRuntimeConfiguration(
+            port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(60))
+        try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: logger) { runtime in
+            let first = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
+            try await first.waitUntilReady()
+            try scratch.write("notes/\(message).md", "Write a long answer.")
+            await scratch.waitUntil("streaming") {
+                scratch.read("notes/\(message).reply.md")?.contains("status: streaming") == true
+            }
+            try await body(runtime, first)
+        }
+    }
+
     @Test("SIGKILL while the runtime holds the request (it has already accepted it): the restart delivers once")
     func killMidDelivery() async throws {
         let scratch = try Scratch()
@@ -65,16 +85,7 @@ struct CrashTests {
     @Test("SIGKILL mid-reply: the restart follows the run to its end; no torn or orphan file is visible")
     func killMidReply() async throws {
         let scratch = try Scratch()
-        try scratch.thread("notes", agent: "writer")
-        let configuration = ReferenceRuntimeConfiguration(
-            port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(60))
-        try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: Self.logger) { runtime in
-            let first = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
-            try await first.waitUntilReady()
-            try scratch.write("notes/long.md", "Write a long answer.")
-            await scratch.waitUntil("streaming") {
-                scratch.read("notes/long.reply.md")?.contains("status: streaming") == true
-            }
+        try await Self.withReplyStreaming(scratch, message: "long") { runtime, first in
             try await Task.sleep(for: .milliseconds(400))
             await first.kill(SIGKILL)
             assertNothingTorn(scratch, "notes")
@@ -98,16 +109,7 @@ struct CrashTests {
     @Test("SIGKILL while a message waits in the runtime's queue behind a streaming reply: both answered once")
     func killWithQueuedMessage() async throws {
         let scratch = try Scratch()
-        try scratch.thread("notes", agent: "writer")
-        let configuration = ReferenceRuntimeConfiguration(
-            port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(60))
-        try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: Self.logger) { runtime in
-            let first = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL)
-            try await first.waitUntilReady()
-            try scratch.write("notes/one.md", "Write a long answer.")
-            await scratch.waitUntil("streaming") {
-                scratch.read("notes/one.reply.md")?.contains("status: streaming") == true
-            }
+        try await Self.withReplyStreaming(scratch, message: "one") { runtime, first in
             try scratch.write("notes/two.md", "And then another.")
             await scratch.waitUntil("the second is queued in the runtime") {
                 try scratch.state("notes").message("two")?.delivery == .sent
