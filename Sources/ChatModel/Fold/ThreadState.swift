@@ -167,6 +167,12 @@ public struct MessageState: Sendable, Hashable {
         case .sent, .replied, .failed: return false
         }
     }
+
+    /// Whether the runtime has it but its answer has not begun here: queued behind another run, or
+    /// sent just before the daemon stopped.
+    public var isAwaitingItsRun: Bool {
+        origin == .operator && delivery == .sent && runs.isEmpty
+    }
 }
 
 /// A file the daemon refused, and why (the latest reason per file).

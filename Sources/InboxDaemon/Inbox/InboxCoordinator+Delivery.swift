@@ -117,7 +117,8 @@ extension InboxCoordinator {
     // MARK: Outcomes
 
     /// The runtime acknowledged the message: bind the thread, journal `sent`, and start recording the run.
-    func delivered(thread: String, message: String, attempt: Int, acceptance: Acceptance) {
+    /// `runtime` is the one the job went to: the run ahead of a queued message may have ended by now.
+    func delivered(runtime: String, thread: String, message: String, attempt: Int, acceptance: Acceptance) {
         defer { commit() }
         guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID
         else { return }
@@ -132,7 +133,7 @@ extension InboxCoordinator {
             ))
         append(book, events)
         book.accepted[message] = nil
-        if let runtime = book.active?.runtime { recordSuccess(runtime: runtime) }
+        recordSuccess(runtime: runtime)
         delivered += 1
         logger.info(
             "delivered", metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "attempt": "\(attempt)"])
@@ -147,10 +148,9 @@ extension InboxCoordinator {
     }
 
     /// An attempt failed: retry later, pause, or fail the message, as the error says.
-    func deliveryFailed(thread: String, message: String, attempt: Int, error: RuntimeError) {
+    func deliveryFailed(runtime: String, thread: String, message: String, attempt: Int, error: RuntimeError) {
         defer { commit() }
         guard let book = threads[thread] else { return }
-        let runtime = book.active?.runtime ?? configuration.runtimes[0].name
         if book.sending == message {
             book.sending = nil  // the run in progress goes on
         } else {

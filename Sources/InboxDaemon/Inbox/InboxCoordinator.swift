@@ -190,6 +190,10 @@ public actor InboxCoordinator {
     /// Stages lines in a thread's journal and folds them into its state. They are written, with one
     /// fsync per journal, by `commit()` at the end of the current turn, before any job that depends on
     /// them is released (group commit: journal first, still).
+    ///
+    /// If the fold refuses one of `events` (a daemon bug), none of them is written and the thread
+    /// stops with that problem; events before it in the same call may already be in the state in
+    /// memory, which is no longer used. A restart reads the journal as it is on disk.
     @discardableResult
     func append(_ book: ThreadBook, _ events: [(Actor, JournalEvent)]) -> Bool {
         guard let journal = book.journal, book.problem == nil else { return false }
@@ -386,7 +390,9 @@ public actor InboxCoordinator {
         {
             return true
         }
-        if book.state.messages.contains(where: { $0.isAwaitingDelivery || $0.regeneratePending || $0.notYetSeen }) {
+        if book.state.messages.contains(where: {
+            $0.isAwaitingDelivery || $0.regeneratePending || $0.notYetSeen || $0.isAwaitingItsRun
+        }) {
             return true
         }
         if book.state.runs.values.contains(where: { $0.approvals.contains { $0.answer != nil && !$0.delivered } }) {
@@ -435,8 +441,14 @@ public actor InboxCoordinator {
             let next: Next
             if book.active != nil {
                 next = queueBehindActiveRun(book, wall: wall, instant: instant)  // already counted as running
-            } else if book.sending != nil || running >= configuration.delivery.maxParallelThreads {
-                // A message queued behind the run that just ended is still on its way; or no slot.
+            } else if book.sending != nil {
+                next = .later  // a message queued behind the run that just ended is still on its way
+            } else if followQueuedRun(book) {
+                // The runtime has started that run already: following it takes no new slot, and may
+                // push the count over the limit until it ends.
+                next = .started
+                running += 1
+            } else if running >= configuration.delivery.maxParallelThreads {
                 next = .later
             } else {
                 next = startNext(book, wall: wall, instant: instant)
@@ -447,9 +459,8 @@ public actor InboxCoordinator {
         flushSite()
     }
 
-    /// The next thing an idle thread does: follow a queued run, regenerate, or deliver a message.
+    /// The next thing an idle thread does when a slot is free: regenerate, or deliver a message.
     private func startNext(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) -> Next {
-        if followQueuedRun(book) { return .started }
         if let regenerate = book.state.messages.first(where: { $0.regeneratePending }) {
             return startRegenerate(book, message: regenerate) ? .started : .later
         }
@@ -466,7 +477,10 @@ public actor InboxCoordinator {
     /// when the current one ends. One run at a time per thread still holds: the runtime keeps to it.
     private func queueBehindActiveRun(_ book: ThreadBook, wall: Timestamp, instant: ContinuousClock.Instant) -> Next {
         guard book.sending == nil else { return .later }
-        guard let active = book.active, runtimes[active.runtime]?.capabilities.queuesMessages == true,
+        // Not behind a run the operator asked to stop: the control plane aborts whatever run the thread
+        // has when the request lands, which could be this message's own.
+        guard let active = book.active, !active.abortRequested,
+            runtimes[active.runtime]?.capabilities.queuesMessages == true,
             !book.state.messages.contains(where: { $0.regeneratePending }),
             let message = book.state.messages.first(where: \.isAwaitingDelivery),
             let agent = book.agent(for: messageAgent(book, message), default: defaultAgent),
@@ -483,8 +497,10 @@ public actor InboxCoordinator {
     /// behind an earlier run, or one whose reply had not begun when the daemon stopped.
     private func followQueuedRun(_ book: ThreadBook) -> Bool {
         for message in book.state.messages
-        where message.origin == .operator && message.delivery == .sent && message.runs.isEmpty {
-            guard let runtimeID = message.runtimeID, let agent = message.agent.flatMap({ $0.isEmpty ? nil : $0 })
+        where message.isAwaitingItsRun {
+            // The agent it was sent to, resolved as `startAttempt` did (thread.md, the default agent).
+            guard let runtimeID = message.runtimeID,
+                let agent = book.agent(for: messageAgent(book, message), default: defaultAgent), !agent.isEmpty
             else { continue }
             let runtimeName = runtimeName(forAgent: agent)
             let run = runID(book, message: message)

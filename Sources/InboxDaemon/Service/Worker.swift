@@ -29,10 +29,12 @@ struct Worker: Sendable {
             do {
                 acceptance = try await runtime.send(outgoing)
             } catch {
-                await coordinator.deliveryFailed(thread: thread, message: message, attempt: attempt, error: error)
+                await coordinator.deliveryFailed(
+                    runtime: name, thread: thread, message: message, attempt: attempt, error: error)
                 return
             }
-            await coordinator.delivered(thread: thread, message: message, attempt: attempt, acceptance: acceptance)
+            await coordinator.delivered(
+                runtime: name, thread: thread, message: message, attempt: attempt, acceptance: acceptance)
             if let signal {
                 await record(thread: thread, run: outgoing.run, updates: acceptance.updates, signal: signal)
             }
