@@ -190,7 +190,9 @@ final class BenchProcess: @unchecked Sendable {
         environment["LETTERBOX_TOKEN"] = DaemonBench.token
         process.environment = environment
         let log = NSTemporaryDirectory() + "letterbox-bench-daemon-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ValidationError("cannot create \(log)")
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
