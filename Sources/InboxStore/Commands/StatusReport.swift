@@ -1,4 +1,4 @@
-public import ChatModel
+import ChatModel
 
 /// What `letterbox status` prints: delivery and run states from the journals, as text or JSON.
 public struct StatusReport: Encodable, Sendable {

@@ -160,7 +160,7 @@ final class DaemonProcess: @unchecked Sendable {
         process.environment = environment
         let log = scratch.root + "/.letterbox/daemon-\(UUID().uuidString.prefix(6)).log"
         try FileManager.default.createDirectory(atPath: scratch.root + "/.letterbox", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: log, contents: nil)
+        #expect(FileManager.default.createFile(atPath: log, contents: nil), "cannot create \(log)")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
