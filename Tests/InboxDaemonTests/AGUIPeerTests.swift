@@ -330,6 +330,8 @@ struct AGUIPeerTests {
         try await Self.withScripted(threads: ["d": "interrupt"]) { scratch, peer, _ in
             try scratch.write("d/deploy.md", "deploy it")
             await scratch.waitUntil("two approval requests") { try scratch.state("d").pendingApprovals.count == 2 }
+            // Journal first: the files follow the lines that name them.
+            await scratch.waitUntil("their files") { scratch.exists("d/deploy.reply.approval-2.md") }
             let first = try #require(scratch.read("d/deploy.reply.approval-1.md"))
             #expect(first.contains("Deploy to production?") && first.contains("tool: deploy"))
             #expect(first.contains(#"{"environment": "production", "version": "1.4.2"}"#))

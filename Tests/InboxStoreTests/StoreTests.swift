@@ -84,7 +84,7 @@ struct StoreTests {
         opened = try JournalFile.open(path: path, tornFolder: folder.path + "/torn", now: t0)
         #expect(opened.entries.count == 2)
         try opened.journal.append([(t0, .daemon, .daemonStopped(reason: nil))])
-        let (entries, error) = InboxReader.readJournal(path)
+        let (entries, error) = InboxReader.readJournal(path, beneath: nil)
         #expect(error == nil)
         #expect(entries.map(\.seq) == [1, 2, 3])
         #expect(JournalText.verifyChain(entries) == nil)
@@ -104,7 +104,7 @@ struct StoreTests {
         }
         #expect(!journal.hasStaged)
         try journal.append([(t0, .daemon, .runtimeRecovered)])
-        let (entries, error) = InboxReader.readJournal(path)
+        let (entries, error) = InboxReader.readJournal(path, beneath: nil)
         #expect(error == nil)
         #expect(entries.map(\.event) == [.authRecovered, .runtimeRecovered])
         #expect(JournalText.verifyChain(entries) == nil)
@@ -128,7 +128,7 @@ struct StoreTests {
         }
         #expect(bytes == 23)
         #expect(try String(contentsOfFile: kept, encoding: .utf8) == #"{"actor":"daemon","even"#)
-        let (entries, error) = InboxReader.readJournal(path)
+        let (entries, error) = InboxReader.readJournal(path, beneath: nil)
         #expect(error == nil && JournalText.verifyChain(entries) == nil)
     }
 

@@ -29,7 +29,7 @@ extension WorkspaceConfig {
           retry:
             base_ms: 500
             max_ms: 60000
-            max_attempts: 8
+            max_age_seconds: 86400   # retried (through outages) for up to a day, then failed
 
         # Where messages go. The first runtime is the default; an agent names its own with `runtime:`.
         # Tokens come from $LETTERBOX_TOKEN (or `token_env`) or `token_file` (which must not be readable
@@ -133,10 +133,13 @@ private struct ConfigReader {
             case "poll_wait_seconds": delivery.pollWaitSeconds = try int(value, key, min: 0)
             case "sync_seconds": delivery.syncSeconds = try int(value, key, min: 1)
             case "retry":
-                for (key, value) in try mapping(value, allowed: ["base_ms", "max_ms", "max_attempts"]) {
+                for (key, value) in try mapping(
+                    value, allowed: ["base_ms", "max_ms", "max_age_seconds", "max_attempts"])
+                {
                     switch key {
                     case "base_ms": delivery.retry.baseMilliseconds = try int(value, key, min: 1)
                     case "max_ms": delivery.retry.maxMilliseconds = try int(value, key, min: 1)
+                    case "max_age_seconds": delivery.retry.maxAgeSeconds = try int(value, key, min: 1)
                     default: delivery.retry.maxAttempts = try int(value, key, min: 1)
                     }
                 }

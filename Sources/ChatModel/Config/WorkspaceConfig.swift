@@ -43,11 +43,15 @@ public struct WorkspaceConfig: Sendable, Hashable {
         public init() {}
     }
 
-    /// Exponential backoff with full jitter.
+    /// Exponential backoff with full jitter, kept up until a message is `maxAgeSeconds` old (a mail
+    /// queue's lifetime): an outage or a refused token never uses a message up.
     public struct Retry: Sendable, Hashable {
         public var baseMilliseconds = 500
         public var maxMilliseconds = 60_000
-        public var maxAttempts = 8
+        /// How long after acceptance a message is still retried (default 24 h).
+        public var maxAgeSeconds = 86_400
+        /// An optional cap on attempts (none by default); with one, an outage can fail messages.
+        public var maxAttempts: Int?
         public init() {}
     }
 

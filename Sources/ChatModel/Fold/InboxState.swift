@@ -108,6 +108,15 @@ public struct InboxState: Sendable, Hashable {
         lastActivity = ts
     }
 
+    /// Problems the running (or last) daemon reported about a thread as a whole, such as a journal
+    /// replaced under it that no longer continues its history (`THREAD/journal.jsonl`): the inbox
+    /// journal's rejections of paths inside threads since the last start. A restart clears them.
+    public var threadProblems: [RejectedFile] {
+        rejected.values.filter { problem in
+            problem.file.contains("/") && startedAt.map { problem.at >= $0 } ?? true
+        }.sorted { $0.file < $1.file }
+    }
+
     private mutating func closeIncident(kind: String, at ts: Timestamp) {
         if let index = incidents.lastIndex(where: { $0.kind == kind && $0.end == nil }) { incidents[index].end = ts }
     }

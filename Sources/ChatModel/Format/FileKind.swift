@@ -86,7 +86,13 @@ public enum FileClassifier {
             return .journal
         case .symlink:
             return .rejected(reason: "symbolic links are not followed; move the folder into the inbox instead")
-        case .file, .other:
+        case .other:
+            if isEditorArtefact(name) { return .ignored }
+            return .rejected(
+                reason:
+                    "is not a regular file or a folder (a named pipe, socket or device), so it is never opened; remove it"
+            )
+        case .file:
             if isEditorArtefact(name) { return .ignored }
             return .rejected(reason: "only thread folders belong in the inbox root; put messages in a thread folder")
         }
@@ -99,6 +105,10 @@ public enum FileClassifier {
         if components.first == draftsFolder { return .draft }
         if type == .symlink {
             return .unsupported(reason: "symbolic links are not followed; copy the file instead")
+        }
+        if type == .other {
+            return .unsupported(
+                reason: "is not a regular file (a named pipe, socket or device), so it is never opened; remove it")
         }
         if components.count == 1 && type == .directory {
             if name == draftsFolder || name == controlsFolder { return .artefact }

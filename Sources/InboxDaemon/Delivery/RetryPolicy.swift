@@ -4,15 +4,18 @@ import Foundation
 /// Backoff and the circuit breaker: pure decisions the delivery pipeline carries out.
 ///
 /// Exponential backoff with full jitter (a random delay up to the capped exponential), never shorter
-/// than the runtime's Retry-After; after `maxAttempts` a transient failure becomes final.
+/// than the runtime's Retry-After. A transient failure is retried until the message is `maxAge` old
+/// (as a mail queue keeps a message for days), or, only when configured, after `maxAttempts`.
 public struct RetryPolicy: Sendable, Hashable {
     public var baseMilliseconds: Int
     public var maxMilliseconds: Int
-    public var maxAttempts: Int
+    public var maxAgeMilliseconds: Int64
+    public var maxAttempts: Int?
 
     public init(_ config: WorkspaceConfig.Retry) {
         baseMilliseconds = config.baseMilliseconds
         maxMilliseconds = config.maxMilliseconds
+        maxAgeMilliseconds = Int64(config.maxAgeSeconds) * 1000
         maxAttempts = config.maxAttempts
     }
 
@@ -22,10 +25,11 @@ public struct RetryPolicy: Sendable, Hashable {
         case giveUp
     }
 
-    /// The decision for attempt `attempt` (from 1), a runtime hint in seconds, and `unit`, a random
-    /// number in [0, 1) (injected so tests are exact).
-    public func decide(attempt: Int, retryAfterSeconds: Double?, unit: Double) -> Decision {
-        guard attempt < maxAttempts else { return .giveUp }
+    /// The decision for attempt `attempt` (from 1) of a message `ageMilliseconds` old, a runtime hint
+    /// in seconds, and `unit`, a random number in [0, 1) (injected so tests are exact).
+    public func decide(attempt: Int, ageMilliseconds: Int64 = 0, retryAfterSeconds: Double?, unit: Double) -> Decision {
+        if let maxAttempts, attempt >= maxAttempts { return .giveUp }
+        guard ageMilliseconds < maxAgeMilliseconds else { return .giveUp }
         let exponent = min(attempt - 1, 30)
         let ceiling = min(Double(maxMilliseconds), Double(baseMilliseconds) * Double(1 << exponent))
         var delay = ceiling * min(max(unit, 0), 1)

@@ -21,9 +21,11 @@ extension InboxCoordinator {
                     attempt: nil))
             return false
         }
-        if !agentsListed.isEmpty
-            || configuration.runtimes.allSatisfy({ runtimes[$0.name]?.capabilities.agentListing == false })
-        {
+        // Agents are checked only against a list the agent's runtime has given (or, for runtimes
+        // without one, the configured agents). Until a runtime that lists agents has answered (it is
+        // down, or refuses the token), the message goes out and the runtime itself decides.
+        let agentRuntime = runtimeName(forAgent: agentName)
+        if agentsListed.contains(agentRuntime) || runtimes[agentRuntime]?.capabilities.agentListing == false {
             let chat = agents.filter(\.isChat)
             if !chat.contains(where: { $0.id == agentName }) {
                 let known = agents.first { $0.id == agentName }
@@ -101,7 +103,9 @@ extension InboxCoordinator {
     func parsedMessage(_ book: ThreadBook, _ message: MessageState) -> OperatorMessage? {
         if let cached = book.accepted[message.id] { return cached }
         let limit = workspace.config.limits.messageBytes
-        guard let bytes = try? FileSystem.readFile(book.folder + "/" + message.file, maxBytes: limit),
+        guard
+            let bytes = try? FileSystem.readFile(
+                book.folder + "/" + message.file, maxBytes: limit, beneath: workspace.inbox),
             SHA256Hex.digest(bytes) == message.sha256,
             let parsed = try? OperatorMessage.parse(id: message.id, bytes: bytes, maxBytes: limit)
         else { return nil }
@@ -120,7 +124,11 @@ extension InboxCoordinator {
     /// `runtime` is the one the job went to: the run ahead of a queued message may have ended by now.
     func delivered(runtime: String, thread: String, message: String, attempt: Int, acceptance: Acceptance) {
         defer { commit() }
-        guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID
+        recordSuccess(runtime: runtime)
+        // The thread may have been read again meanwhile (its journal replaced): then this attempt was
+        // closed and is retried with the same key, which the runtime answers the same way.
+        guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID,
+            case .sending(attempt) = state.delivery
         else { return }
         var events: [(Actor, JournalEvent)] = []
         if let runtimeThread = acceptance.runtimeThreadID, book.state.runtimeThreadID != runtimeThread {
@@ -133,7 +141,6 @@ extension InboxCoordinator {
             ))
         append(book, events)
         book.accepted[message] = nil
-        recordSuccess(runtime: runtime)
         delivered += 1
         logger.info(
             "delivered", metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "attempt": "\(attempt)"])
@@ -161,7 +168,9 @@ extension InboxCoordinator {
         switch error.kind {
         case let .transient(retryAfter):
             recordFailure(runtime: runtime, reason: error.message)
-            switch retry.decide(attempt: attempt, retryAfterSeconds: retryAfter, unit: random()) {
+            let accepted = book.state.message(message)?.acceptedAt ?? now()
+            let age = now().milliseconds - accepted.milliseconds
+            switch retry.decide(attempt: attempt, ageMilliseconds: age, retryAfterSeconds: retryAfter, unit: random()) {
             case let .retry(delay):
                 let notBefore = now().adding(milliseconds: delay)
                 let hint = retryAfter.map { String(format: " (Retry-After: %.0f s)", $0) } ?? ""
@@ -171,10 +180,15 @@ extension InboxCoordinator {
                         message: message, attempt: attempt, reason: error.message + hint, notBefore: notBefore))
                 wake(at: clock.now + .milliseconds(delay))
             case .giveUp:
+                let limit =
+                    retry.maxAttempts.map { attempt >= $0 } == true
+                    ? "delivery.retry.max_attempts" : "delivery.retry.max_age_seconds"
                 append(
                     book, .daemon,
                     .failed(
-                        message: message, reason: "gave up after \(attempt) attempts; last error: \(error.message)",
+                        message: message,
+                        reason:
+                            "gave up after \(attempt) attempts over \(Self.duration(milliseconds: age)) (\(limit)); last error: \(error.message); `letterbox retry` sends it again with the same key",
                         attempt: attempt))
             }
         case .authentication:
@@ -200,21 +214,37 @@ extension InboxCoordinator {
 
     // MARK: Health
 
-    /// A request succeeded. Only a delivery (`clearsAuthPause`) ends a pause for the token: other
-    /// endpoints may accept it while the one that matters does not, and flapping helps no one.
-    func recordSuccess(runtime: String, clearsAuthPause: Bool = true) {
+    /// A request to `runtime` succeeded: a pause for the token and a degraded state end at once, also
+    /// those an earlier daemon journaled (`RuntimeHealth.journaled…`), so the status never stays stale.
+    func recordSuccess(runtime: String) {
         guard var state = health[runtime] else { return }
-        if clearsAuthPause { state.probing = false }
-        if state.authPause != nil, clearsAuthPause {
+        state.probing = false
+        if state.authPause != nil || state.journaledAuthFailing {
             state.authPause = nil
+            clearJournaledHealth(authFailing: true)
             appendInbox(.daemon, .authRecovered)
             logger.notice("the runtime accepts the token again", metadata: ["runtime": "\(runtime)"])
         }
-        if state.breaker.recordSuccess() == .recovered {
+        if state.breaker.recordSuccess() == .recovered || state.journaledDegraded {
+            clearJournaledHealth(authFailing: false)
             appendInbox(.daemon, .runtimeRecovered)
             logger.notice("runtime recovered", metadata: ["runtime": "\(runtime)"])
         }
+        state.journaledDegraded = false
+        state.journaledAuthFailing = false
         health[runtime] = state
+    }
+
+    /// The inbox journal's runtime health is one state for all runtimes: once recovery is journaled,
+    /// no other runtime journals it again.
+    private func clearJournaledHealth(authFailing: Bool) {
+        for name in health.keys {
+            if authFailing {
+                health[name]?.journaledAuthFailing = false
+            } else {
+                health[name]?.journaledDegraded = false
+            }
+        }
     }
 
     func recordFailure(runtime: String, reason: String) {
@@ -252,6 +282,7 @@ extension InboxCoordinator {
         switch result {
         case let .success(list):
             agentsListed.insert(runtime)
+            agentListRetry[runtime] = nil
             agents.removeAll { agent in agent.runtime == runtime && !configuration.agents.contains { $0.id == agent.id }
             }
             agents += list.filter { listed in !agents.contains { $0.id == listed.id } }
@@ -261,14 +292,52 @@ extension InboxCoordinator {
                     ["id": agent.id, "name": agent.name ?? agent.id, "scopes": agent.scopes, "runtime": agent.runtime]
                 })
             if inboxState.agents != detail { appendInbox(.daemon, .agentsListed(detail: detail)) }
-            recordSuccess(runtime: runtime, clearsAuthPause: false)
+            recordSuccess(runtime: runtime)
         case let .failure(error):
-            if case .authentication = error.kind { _ = pauseForAuthentication(runtime: runtime, reason: error.message) }
-            if case .unsupported = error.kind { agentsListed.insert(runtime) }
+            switch error.kind {
+            case .authentication:
+                _ = pauseForAuthentication(runtime: runtime, reason: error.message)
+                retryAgentList(runtime)
+            case .unsupported:
+                agentsListed.insert(runtime)
+            case .cancelled:
+                break
+            case .transient:
+                recordFailure(runtime: runtime, reason: error.message)
+                retryAgentList(runtime)
+            case .rejected, .protocolViolation:
+                retryAgentList(runtime)
+            }
             logger.warning(
-                "could not list the runtime's agents", metadata: ["runtime": "\(runtime)", "error": "\(error.message)"])
+                "could not list the runtime's agents; trying again",
+                metadata: ["runtime": "\(runtime)", "error": "\(error.message)"])
         }
         schedule()
+    }
+
+    /// Asks again for a runtime's agents, with backoff (2 s doubling to `delivery.retry.max_ms`).
+    private func retryAgentList(_ runtime: String) {
+        let backoff = min(Int64(retry.maxMilliseconds), max(2000, (agentListRetry[runtime]?.backoff ?? 1000) * 2))
+        let at = clock.now + .milliseconds(backoff)
+        agentListRetry[runtime] = (at, backoff)
+        wake(at: at)
+    }
+
+    /// Timer: agent lists whose retry is due are asked for again.
+    func retryAgentLists(at instant: ContinuousClock.Instant) {
+        for (runtime, retry) in agentListRetry {
+            guard let at = retry.at, at <= instant else { continue }
+            agentListRetry[runtime]?.at = nil  // one request at a time
+            enqueue(.listAgents(runtime: runtime))
+        }
+    }
+
+    /// `90 s`, `3 min`, `2 h`: a duration for messages.
+    static func duration(milliseconds: Int64) -> String {
+        let seconds = milliseconds / 1000
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h"
     }
 
     // MARK: Approvals
@@ -507,7 +576,9 @@ extension InboxCoordinator {
     }
 
     func bodyOf(_ book: ThreadBook, file: String) -> String {
-        guard let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 16 << 20),
+        guard
+            let bytes = try? FileSystem.readFile(
+                book.folder + "/" + file, maxBytes: 16 << 20, beneath: workspace.inbox),
             let text = try? TextFile.decode(bytes, maxBytes: 16 << 20)
         else { return "" }
         return String((try? FrontMatter.split(text).body) ?? text[...]).trimmingWhitespace

@@ -76,7 +76,8 @@ extension InboxCoordinator {
 
     /// Looks at every file of a thread (at start, after an overflow, for a new folder).
     func rescan(_ book: ThreadBook) {
-        guard book.problem == nil, let files = try? InboxReader.listThreadFiles(book.folder) else { return }
+        guard book.problem == nil, let files = try? InboxReader.listThreadFiles(book.folder, inbox: workspace.inbox)
+        else { return }
         let cutoff = now().milliseconds - Int64(configuration.delivery.settleMilliseconds)
         for file in files {
             switch file.kind {
@@ -114,7 +115,9 @@ extension InboxCoordinator {
             case let .thread(id):
                 if let stamp = idle[id] {
                     // An idle thread is read again only if its folder changed.
-                    guard let files = try? InboxReader.listThreadFiles(workspace.threadFolder(id)),
+                    guard
+                        let files = try? InboxReader.listThreadFiles(
+                            workspace.threadFolder(id), inbox: workspace.inbox),
                         Self.listingStamp(files) != stamp
                     else { continue }
                 }
@@ -179,7 +182,9 @@ extension InboxCoordinator {
     /// Records a rejection once per file content (or once per folder).
     func reject(_ book: ThreadBook, file: String, entry: DirectoryEntry, reason: String) {
         var sha: String?
-        if entry.type == .file, let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 << 20) {
+        if entry.type == .file,
+            let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 << 20, beneath: workspace.inbox)
+        {
             sha = SHA256Hex.digest(bytes)
         }
         book.rejectedStamps[file] = entry.stamp
@@ -197,11 +202,11 @@ extension InboxCoordinator {
         let limit = workspace.config.limits.messageBytes
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path, maxBytes: limit + 1)
+            bytes = try FileSystem.readFile(path, maxBytes: limit, beneath: workspace.inbox)
         } catch {
             reject(
                 book, file: file, entry: entry,
-                reason: "\(error.message); only regular files up to \(limit) bytes are sent")
+                reason: "\(error.message); it was not sent")
             return
         }
         let sha = SHA256Hex.digest(bytes)
@@ -244,7 +249,7 @@ extension InboxCoordinator {
     /// An approval file settled: one tick is an answer; two, or a removed box, is recorded as not an answer.
     private func approvalFile(_ book: ThreadBook, id: String, file: String, entry: DirectoryEntry) {
         guard let approval = book.state.approval(id),
-            let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 1 << 20)
+            let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 1 << 20, beneath: workspace.inbox)
         else {
             if !isKnownDaemonFile(book, file) && book.state.approval(id) == nil {
                 reject(
@@ -293,7 +298,8 @@ extension InboxCoordinator {
         let request: ControlRequest
         do {
             request = try ControlRequest.parse(
-                fileName: name, bytes: try FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 * 1024))
+                fileName: name,
+                bytes: try FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 * 1024, beneath: workspace.inbox))
         } catch let error as FormatError {
             append(
                 book, .operator,

@@ -49,7 +49,7 @@ extension InboxCoordinator {
     func ensureStarted(_ book: ThreadBook, _ active: inout ActiveRun) {
         guard active.file == nil else { return }
         let message = active.message
-        let taken = Set((try? FileSystem.list(book.folder).map(\.name)) ?? [])
+        let taken = Set((try? FileSystem.list(book.folder, beneath: workspace.inbox).map(\.name)) ?? [])
         let known = Set(book.state.runs.values.map(\.file))
         var index = (book.state.message(message)?.runs.count ?? 0) + 1
         var file = FileKind.replyID(message: message, index: index) + ".md"
@@ -63,7 +63,7 @@ extension InboxCoordinator {
             book, .runtime,
             .replyStarted(
                 run: active.run, message: message, file: file, agent: active.agent, runtimeID: active.replyRuntimeID))
-        writeReply(book, active, status: "streaming", durable: false, createNew: true)
+        writeReply(book, active, status: "streaming", mode: .create)
         active.lastFlush = clock.now
         active.dirty = false
     }
@@ -77,7 +77,7 @@ extension InboxCoordinator {
             wake(at: due)
             return
         }
-        writeReply(book, active, status: "streaming", durable: false, createNew: false)
+        writeReply(book, active, status: "streaming", mode: .replace)
         active.lastFlush = clock.now
         active.dirty = false
         book.active = active
@@ -93,7 +93,7 @@ extension InboxCoordinator {
     }
 
     /// The reply file: front matter, the text, and the reasoning after a marker the site folds away.
-    func writeReply(_ book: ThreadBook, _ active: ActiveRun, status: String, durable: Bool, createNew: Bool) {
+    func writeReply(_ book: ThreadBook, _ active: ActiveRun, status: String, mode: WriteMode) {
         guard let file = active.file else { return }
         let body = ReplyBody(text: active.text, reasoning: active.reasoning.isEmpty ? nil : active.reasoning).markdown
         let created = book.state.runs[active.run]?.startedAt ?? now()
@@ -103,20 +103,7 @@ extension InboxCoordinator {
             id: String(file.dropLast(3)), role: .assistant, agent: active.agent, inReplyTo: active.message,
             run: active.run,
             created: created, status: status, extra: extra, body: body)
-        let path = book.folder + "/" + file
-        do {
-            if createNew {
-                try DurableWriter.createQuickly(Array(document.text.utf8), at: path)
-            } else if durable {
-                try DurableWriter.write(Array(document.text.utf8), to: path, mode: .replace)
-            } else {
-                try DurableWriter.writeQuickly(Array(document.text.utf8), to: path)
-            }
-        } catch {
-            logger.error(
-                "could not write a reply",
-                metadata: ["thread.id": "\(book.id)", "file.path": "\(file)", "error": "\(error)"])
-        }
+        writeFile(book, file, Array(document.text.utf8), mode)
     }
 
     private func recordToolCall(_ book: ThreadBook, _ active: inout ActiveRun, _ call: ToolCallUpdate) {
@@ -129,7 +116,12 @@ extension InboxCoordinator {
             file = known
         } else {
             var index = active.toolFiles.count + 1
-            while FileSystem.exists(book.folder + "/\(reply).tool-\(index).md") { index += 1 }
+            let taken = Set(active.toolFiles.values)
+            while taken.contains("\(reply).tool-\(index).md")
+                || FileSystem.exists(book.folder + "/\(reply).tool-\(index).md")
+            {
+                index += 1
+            }
             file = "\(reply).tool-\(index).md"
             active.toolFiles[call.id] = file
         }
@@ -165,21 +157,12 @@ extension InboxCoordinator {
             id: String(file.dropLast(3)), role: .tool, agent: active.agent, inReplyTo: active.message, run: active.run,
             created: now(), status: status, extra: [("tool", call.name), ("tool-call", call.id)],
             body: DaemonFile.toolCallBody(tool: call.name, arguments: call.arguments, result: call.result))
-        do {
-            // The daemon created this file, so it may replace it while the call is in progress; the
-            // version with the result (or the final status) is the one that must survive a power loss.
-            let bytes = Array(document.text.utf8)
-            let path = book.folder + "/" + file
-            if create && call.result == nil && status == "pending" {
-                try DurableWriter.createQuickly(bytes, at: path)
-            } else {
-                try DurableWriter.write(bytes, to: path, mode: create ? .createNew : .replace)
-            }
-        } catch {
-            logger.error(
-                "could not write a tool call record",
-                metadata: ["thread.id": "\(book.id)", "file.path": "\(file)", "error": "\(error)"])
-        }
+        // The daemon created this file, so it may replace it while the call is in progress; the
+        // version with the result (or the final status) is the one that must survive a power loss.
+        let mode: WriteMode =
+            create
+            ? (call.result == nil && status == "pending" ? .create : .createDurably) : .replaceDurably
+        writeFile(book, file, Array(document.text.utf8), mode)
     }
 
     private func recordApproval(_ book: ThreadBook, _ active: inout ActiveRun, _ request: ApprovalRequest) {
@@ -187,7 +170,12 @@ extension InboxCoordinator {
             return
         }
         var index = (book.state.runs[active.run]?.approvals.count ?? 0) + 1
-        while FileSystem.exists(book.folder + "/\(reply).approval-\(index).md") { index += 1 }
+        let taken = Set(active.approvals.values)
+        while taken.contains("\(reply).approval-\(index)")
+            || FileSystem.exists(book.folder + "/\(reply).approval-\(index).md")
+        {
+            index += 1
+        }
         let id = "\(reply).approval-\(index)"
         active.approvals[request.runtimeID] = id
         let tool = request.tool ?? request.toolCallID.flatMap { active.toolCalls[$0]?.name }
@@ -204,13 +192,8 @@ extension InboxCoordinator {
             body: ApprovalForm.body(
                 prompt: request.prompt, tool: tool,
                 arguments: request.arguments ?? request.toolCallID.flatMap { active.toolCalls[$0]?.arguments }))
-        do {
-            try DurableWriter.write(Array(document.text.utf8), to: book.folder + "/" + id + ".md", mode: .createNew)
-            book.approvalHashes[id] = SHA256Hex.digest(Array(document.text.utf8))
-        } catch {
-            logger.error(
-                "could not write an approval request", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
-        }
+        writeFile(book, id + ".md", Array(document.text.utf8), .createDurably)
+        book.approvalHashes[id] = SHA256Hex.digest(Array(document.text.utf8))
         logger.info("approval requested", metadata: ["thread.id": "\(book.id)", "approval": "\(id)"])
     }
 
@@ -229,7 +212,14 @@ extension InboxCoordinator {
         ensureStarted(book, &active)
         book.active = active
         guard let file = active.file else { return }
-        closeOpenToolCalls(book, active)
+        // The final version must be on disk before the line that says the run ended: it is written
+        // now, over the file, so the file must exist first (its creation may still wait for the
+        // journal line that names it). A thread that cannot write ends the run when it can.
+        if !book.queuedWrites.isEmpty { commit() }
+        guard book.queuedWrites.isEmpty, book.stall == nil else {
+            book.pendingEnd = end
+            return
+        }
         let status: String
         let event: JournalEvent
         switch end {
@@ -240,21 +230,25 @@ extension InboxCoordinator {
             if let usage, let object = try? JSONSerialization.jsonObject(with: Data(usage.utf8)) {
                 detail["usage"] = object
             }
-            writeReply(book, active, status: status, durable: true, createNew: false)
             event = .replyCompleted(
                 run: active.run, file: file, sha256: SHA256Hex.digest(active.text),
                 detail: detail.isEmpty ? nil : Self.json(detail))
         case let .aborted(reason):
             status = "aborted"
-            writeReply(book, active, status: status, durable: true, createNew: false)
             event = .replyAborted(run: active.run, file: file, reason: reason)
         case let .errored(reason):
             status = "errored"
-            writeReply(book, active, status: status, durable: true, createNew: false)
             event = .replyErrored(run: active.run, file: file, reason: reason)
         case .interrupted:
             return
         }
+        writeReply(book, active, status: status, mode: .replaceDurably)
+        guard book.stall == nil else {
+            // The final version could not be written: the run ends once it can be (`pendingEnd`).
+            book.pendingEnd = end
+            return
+        }
+        closeOpenToolCalls(book, active)
         if book.state.runs[active.run].map({ !$0.status.isFinished }) ?? false { append(book, .runtime, event) }
         active.abort.fire()
         book.active = nil

@@ -17,8 +17,26 @@ extension InboxCoordinator {
     /// Writes what the runtime has and the inbox lacks: a folder for a thread started elsewhere,
     /// `ID.remote.md` for an operator message sent through another channel, and the finished answers to
     /// those messages. Answers to the inbox's own messages are recorded by their runs, not here.
+    ///
+    /// The inbox's own messages are recognised by the client id they were posted with
+    /// (`THREAD/MESSAGE`, echoed by the runtime), never by `sent` alone: a message in flight, or whose
+    /// answer was lost, is not `sent` yet but is the runtime's already. For a runtime that does not echo
+    /// client ids, operator messages the inbox cannot place wait while one of its deliveries is
+    /// unresolved (it may be that one), and are looked at again at the next sync.
     func applyRemote(_ thread: RemoteThread, messages: [RemoteMessage]) {
         defer { commit() }
+        let echoes = messages.contains { $0.clientMessageID != nil }
+        if boundThreads[thread.id] == nil {
+            let ours = messages.contains { message in
+                message.clientMessageID.flatMap(Self.threadOfClientID).map(threadExists) ?? false
+            }
+            // The runtime thread of one of the inbox's own first messages (bound when it is `sent`), or,
+            // without echoes, possibly one: leave it for now.
+            if ours || (!echoes && unboundDeliveryUnresolved()) {
+                syncedUpdates[thread.id] = nil
+                return
+            }
+        }
         guard let book = bookBound(to: thread) else { return }
         guard book.problem == nil else { return }
         var known = Set(book.state.messages.compactMap(\.runtimeID))
@@ -27,9 +45,20 @@ extension InboxCoordinator {
             if let id = run.detail.flatMap({ Self.jsonString($0, key: "runtime_id") }) { known.insert(id) }
         }
         let ours = Set(book.state.messages.filter { $0.origin == .operator }.compactMap(\.runtimeID))
+        let unresolved = book.state.messages.contains(where: Self.mayBeInRuntimeUnsent)
+        var deferred = false
         for message in messages.sorted(by: { $0.seq < $1.seq }) where !known.contains(message.id) {
             switch message.role {
             case "operator":
+                if let client = message.clientMessageID, let id = Self.messageOfClientID(client, thread: book.id),
+                    let local = book.state.message(id), local.origin == .operator
+                {
+                    continue  // the inbox's own message; its delivery records it
+                }
+                if message.clientMessageID == nil && unresolved {
+                    deferred = true
+                    continue
+                }
                 pullOperatorMessage(book, message)
                 known.insert(message.id)
             case "assistant":
@@ -42,7 +71,38 @@ extension InboxCoordinator {
                 continue  // tool calls and approvals of other channels' runs are theirs to answer
             }
         }
+        if deferred { syncedUpdates[thread.id] = nil }
         flushSite()
+    }
+
+    /// An operator message that has been attempted but not acknowledged: the runtime may have it.
+    static func mayBeInRuntimeUnsent(_ message: MessageState) -> Bool {
+        guard message.origin == .operator, message.runtimeID == nil, !message.attempts.isEmpty else { return false }
+        switch message.delivery {
+        case .sending, .retrying, .queued: return true
+        case .sent, .replied, .failed: return false
+        }
+    }
+
+    /// Whether a thread not yet bound to a runtime thread has a delivery the runtime may already have.
+    private func unboundDeliveryUnresolved() -> Bool {
+        threads.values.contains { book in
+            book.state.runtimeThreadID == nil && book.state.messages.contains(where: Self.mayBeInRuntimeUnsent)
+        }
+    }
+
+    private func threadExists(_ id: String) -> Bool {
+        threads[id] != nil || (Names.isValidThreadName(id) && FileSystem.exists(workspace.threadFolder(id)))
+    }
+
+    /// `ops/hello` -> `ops`.
+    static func threadOfClientID(_ client: String) -> String? {
+        client.firstIndex(of: "/").map { String(client[..<$0]) }
+    }
+
+    /// `ops/hello` in thread `ops` -> `hello`.
+    static func messageOfClientID(_ client: String, thread: String) -> String? {
+        client.hasPrefix(thread + "/") ? String(client.dropFirst(thread.count + 1)) : nil
     }
 
     /// The local thread bound to a runtime thread, creating the folder for one started elsewhere.
@@ -82,12 +142,7 @@ extension InboxCoordinator {
             id: id, role: .operator, agent: book.meta.agent ?? "", created: now(), status: "accepted",
             extra: [("runtime-id", message.id), ("author", "another channel")], body: message.content)
         append(book, .runtime, .remoteMessage(message: id, file: id + ".md", runtimeID: message.id))
-        do {
-            try DurableWriter.write(Array(file.text.utf8), to: book.folder + "/\(id).md", mode: .createNew)
-        } catch {
-            logger.error(
-                "could not write a pulled message", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
-        }
+        writeFile(book, id + ".md", Array(file.text.utf8), .createDurably)
     }
 
     private func pullAnswer(_ book: ThreadBook, to local: MessageState, _ message: RemoteMessage) {
@@ -102,11 +157,9 @@ extension InboxCoordinator {
             body: message.content)
         append(
             book, .runtime, .replyStarted(run: run, message: local.id, file: file, agent: agent, runtimeID: message.id))
-        do {
-            try DurableWriter.write(Array(document.text.utf8), to: book.folder + "/" + file, mode: .createNew)
-        } catch {
-            logger.error("could not write a pulled answer", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
-        }
+        // The file exists (durably) before the line that says the answer is complete.
+        writeFile(book, file, Array(document.text.utf8), .createDurably)
+        commit()
         let event: JournalEvent
         switch message.status {
         case "complete":

@@ -93,6 +93,8 @@ public actor InboxCoordinator {
     var syncedUpdates: [String: String?] = [:]
     var agents: [RuntimeAgent] = []
     var agentsListed: Set<String> = []
+    /// Runtimes whose agent list failed: when to ask again, and the backoff so far.
+    var agentListRetry: [String: (at: ContinuousClock.Instant?, backoff: Int64)] = [:]
 
     /// Threads whose site pages are stale.
     var siteDirty: Set<String> = []
@@ -102,6 +104,14 @@ public actor InboxCoordinator {
     let jobs: AsyncStream<DaemonJob>.Continuation
     let siteChanges: AsyncStream<Set<String>>.Continuation
     var stopping = false
+    /// Set while the inbox journal cannot be written.
+    var inboxStall: Stall?
+    /// Inbox journal events staged and not yet written (staged again if the file is replaced).
+    var inboxUnwritten: [(Actor, JournalEvent)] = []
+    /// Names of the events staged since the last commit (for `crashPoint`).
+    var batchEvents: Set<String> = []
+    /// A deliberate crash for tests (`LETTERBOX_CRASH_AT`).
+    var crashPoint: CrashPoint?
     /// Counters for the benchmark and logs.
     public internal(set) var delivered = 0
 
@@ -131,17 +141,25 @@ public actor InboxCoordinator {
 
     /// Opens the inbox journal, records the start, and lists the threads. Threads are read lazily:
     /// `catchUp()` reads them all in the background, and any event in a thread reads it at once.
-    func start(detail: String) throws {
+    func start(detail: String, crashPoint: CrashPoint? = nil) throws {
+        self.crashPoint = crashPoint
         defer { commit() }
         try FileSystem.createDirectory(workspace.inbox)
         let opened = try JournalFile.open(
-            path: workspace.inboxJournalPath, tornFolder: workspace.tornFolder, now: now())
+            path: workspace.inboxJournalPath, tornFolder: workspace.tornFolder, now: now(), beneath: workspace.inbox)
         inboxJournal = opened.journal
         inboxState = try InboxState.fold(opened.entries)
         if inboxState.createdAt == nil {
             appendInbox(.operator, .inboxCreated(detail: WorkspaceInitializer.inboxCreatedDetail()))
         }
         inboxID = Self.inboxID(from: inboxState.createdDetail) ?? "inbox"
+        for name in health.keys {
+            switch inboxState.runtime {
+            case .degraded: health[name]?.journaledDegraded = true
+            case .authFailing: health[name]?.journaledAuthFailing = true
+            case .unknown, .reachable: break
+            }
+        }
         appendInbox(.daemon, .daemonStarted(detail: detail))
         appendInbox(.daemon, .config(detail: configurationSummary()))
         for entry in try FileSystem.listTypes(workspace.inbox) {
@@ -207,6 +225,7 @@ public actor InboxCoordinator {
         }
         staged.insert(book.id)
         siteDirty.insert(book.id)
+        if crashPoint != nil { batchEvents.formUnion(events.map(\.1.name)) }
         book.quiet = false
         if let runtimeThread = book.state.runtimeThreadID { boundThreads[runtimeThread] = book.id }
         return true
@@ -224,8 +243,10 @@ public actor InboxCoordinator {
             logger.error("inbox journal fold failed", metadata: ["error": "\(error)"])
             return
         }
+        inboxUnwritten.append((actor, event))
         staged.insert("")
         siteDirty.insert("")
+        if crashPoint != nil { batchEvents.insert(event.name) }
     }
 
     /// Hands out a job once the lines staged before it are on disk.
@@ -233,35 +254,247 @@ public actor InboxCoordinator {
         pendingJobs.append(job)
     }
 
-    /// Ends a turn: writes every staged journal (one write and fsync each, in parallel so the
-    /// filesystem can batch them), then releases the jobs and the site changes of the turn. A journal
-    /// that cannot be written stops its thread, and that thread's jobs are dropped.
+    /// Ends a turn, always in this order: every staged journal is written (one write and fsync each,
+    /// in parallel so the filesystem can batch them), then the files those lines name are created or
+    /// replaced, then the jobs of the turn start, then the site hears what changed. No file and no
+    /// request exists before the journal line that records it is durable.
+    ///
+    /// A journal or file that cannot be written (a full disk) stalls its thread: its lines stay staged,
+    /// its files and jobs are held, and the write is tried again with backoff until it works
+    /// (`retryStalled`). A journal replaced under the daemon (a `git pull`) is read again
+    /// (`journalChanged`).
     func commit() {
+        let batch = batchEvents
+        batchEvents = []
+        crashPoint?.reached(.journal, batch: batch)
+        var failures: [String: StoreError] = [:]
         if !staged.isEmpty {
             let journals: [(String, JournalFile)] = staged.compactMap { id in
                 id.isEmpty ? inboxJournal.map { ("", $0) } : threads[id]?.journal.map { (id, $0) }
             }
             staged = []
-            let failures = Mutex<[String: String]>([:])
+            let errors = Mutex<[String: StoreError]>([:])
             let work: @Sendable (Int) -> Void = { index in
                 let (id, journal) = journals[index]
-                do { try journal.commit() } catch { failures.withLock { $0[id] = "\(error)" } }
+                do throws(StoreError) { try journal.commit() } catch { errors.withLock { $0[id] = error } }
             }
             if journals.count == 1 {
                 work(0)
             } else {
                 DispatchQueue.concurrentPerform(iterations: journals.count, execute: work)
             }
-            for (id, reason) in failures.withLock({ $0 }) {
-                logger.error("cannot write a journal", metadata: ["thread.id": "\(id)", "error": "\(reason)"])
-                threads[id]?.problem = "cannot write the journal: \(reason)"
-                pendingJobs.removeAll { $0.thread == id }
+            failures = errors.withLock { $0 }
+        }
+        if let error = failures.removeValue(forKey: "") {
+            inboxWriteFailed(error)
+        } else if inboxJournal?.hasStaged != true {
+            inboxUnwritten = []
+        }
+        if inboxStall != nil, inboxJournal?.hasStaged != true {
+            inboxStall = nil
+            logger.notice("the inbox journal can be written again")
+        }
+        for (id, error) in failures.sorted(by: { $0.key < $1.key }) {
+            guard let book = threads[id] else { continue }
+            if error.code == .changed {
+                journalChanged(book, error)
+            } else if error.code == .notAllowed {
+                stop(book, because: "cannot write the journal: \(error)")
+            } else {
+                stalled(book, because: "cannot write the journal: \(error)")
             }
         }
+        crashPoint?.reached(.files, batch: batch)
+        // Files, then jobs, for every thread whose lines are on disk.
+        let now = clock.now
+        for book in threads.values where !book.queuedWrites.isEmpty || book.stall != nil {
+            guard failures[book.id] == nil, book.problem == nil else { continue }
+            if let stall = book.stall, stall.retryAt > now, book.journal?.hasStaged == true { continue }
+            performQueuedWrites(book)
+        }
+        crashPoint?.reached(.jobs, batch: batch)
         let released = pendingJobs
         pendingJobs = []
-        for job in released { jobs.yield(job) }
+        for job in released {
+            if let id = job.thread, let book = threads[id], book.stall != nil || book.problem != nil {
+                if book.problem == nil { book.heldJobs.append(job) }
+                continue
+            }
+            jobs.yield(job)
+        }
         flushSite()
+    }
+
+    /// Writes a daemon file of `book`: a new name waits for the journal lines before it (`commit()`
+    /// creates it); a new version of a file that exists is written now, unless earlier writes of the
+    /// thread are still waiting, in which case it queues behind them.
+    func writeFile(_ book: ThreadBook, _ file: String, _ bytes: [UInt8], _ mode: WriteMode) {
+        let write = QueuedWrite(file: file, bytes: bytes, mode: mode)
+        if mode.creates || !book.queuedWrites.isEmpty || book.stall != nil {
+            book.queuedWrites.append(write)
+            return
+        }
+        do throws(StoreError) {
+            try perform(write, in: book)
+        } catch {
+            book.queuedWrites.append(write)
+            stalled(book, because: "cannot write \(file): \(error.message)")
+        }
+    }
+
+    /// Carries out a thread's queued writes in order; on the first failure the rest wait and the
+    /// thread stalls. When everything is written, a stall ends and held work goes on.
+    private func performQueuedWrites(_ book: ThreadBook) {
+        while let write = book.queuedWrites.first {
+            do throws(StoreError) {
+                try perform(write, in: book)
+            } catch  where error.errno == EEXIST {
+                // Someone took the name between the journal line and the file (an operator's file with
+                // a name Letterbox reserves): theirs stays; the journal keeps what the file would have said.
+                logger.error(
+                    "a file the journal names could not be created: the name is taken",
+                    metadata: ["thread.id": "\(book.id)", "file.path": "\(write.file)"])
+            } catch {
+                stalled(book, because: "cannot write \(write.file): \(error.message)")
+                return
+            }
+            book.queuedWrites.removeFirst()
+        }
+        guard let stall = book.stall, book.journal?.hasStaged != true else { return }
+        book.stall = nil
+        logger.notice(
+            "the thread can be written again; resuming",
+            metadata: ["thread.id": "\(book.id)", "was": "\(stall.reason)"])
+        let held = book.heldJobs
+        book.heldJobs = []
+        for job in held { jobs.yield(job) }
+        book.quiet = false
+        if let end = book.pendingEnd {
+            book.pendingEnd = nil
+            finish(book, end: end)
+        }
+    }
+
+    private func perform(_ write: QueuedWrite, in book: ThreadBook) throws(StoreError) {
+        let path = book.folder + "/" + write.file
+        switch write.mode {
+        case .create: try DurableWriter.createQuickly(write.bytes, at: path)
+        case .createDurably: try DurableWriter.write(write.bytes, to: path, mode: .createNew)
+        case .replace: try DurableWriter.writeQuickly(write.bytes, to: path)
+        case .replaceDurably: try DurableWriter.write(write.bytes, to: path, mode: .replace)
+        }
+    }
+
+    /// A thread's journal or files cannot be written now (a full disk, an I/O error): keep everything
+    /// and try again with backoff (1 s doubling to 30 s).
+    func stalled(_ book: ThreadBook, because reason: String) {
+        let backoff = min(30_000, (book.stall?.backoffMilliseconds ?? 500) * 2)
+        if book.stall == nil {
+            logger.error(
+                "cannot write in a thread; it waits and retries",
+                metadata: ["thread.id": "\(book.id)", "error": "\(reason)"])
+        }
+        book.stall = Stall(reason: reason, retryAt: clock.now + .milliseconds(backoff), backoffMilliseconds: backoff)
+        wake(at: clock.now + .milliseconds(backoff))
+    }
+
+    /// The inbox journal cannot be written now: its lines stay staged and are tried again.
+    private func inboxWriteFailed(_ error: StoreError) {
+        if error.code == .changed, let journal = inboxJournal {
+            reopenInboxJournal(after: error, had: journal.durable)
+            return
+        }
+        let backoff = min(30_000, (inboxStall?.backoffMilliseconds ?? 500) * 2)
+        if inboxStall == nil {
+            logger.error("cannot write the inbox journal; retrying", metadata: ["error": "\(error)"])
+        }
+        inboxStall = Stall(
+            reason: "\(error)", retryAt: clock.now + .milliseconds(backoff), backoffMilliseconds: backoff)
+        wake(at: clock.now + .milliseconds(backoff))
+    }
+
+    /// Timer: stalled threads and the inbox journal whose retry is due try their writes again.
+    func retryStalled(at instant: ContinuousClock.Instant) {
+        if let stall = inboxStall, stall.retryAt <= instant, inboxJournal?.hasStaged == true { staged.insert("") }
+        for book in threads.values {
+            guard let stall = book.stall else { continue }
+            if stall.retryAt <= instant {
+                if book.journal?.hasStaged == true { staged.insert(book.id) }
+            } else {
+                wake(at: stall.retryAt)
+            }
+        }
+    }
+
+    /// Stops a thread for good (until a restart) and says why.
+    func stop(_ book: ThreadBook, because reason: String) {
+        book.problem = reason
+        book.queuedWrites = []
+        book.heldJobs = []
+        book.active?.abort.fire()
+        pendingJobs.removeAll { $0.thread == book.id }
+        logger.error("thread stopped", metadata: ["thread.id": "\(book.id)", "error": "\(reason)"])
+    }
+
+    /// A thread's journal changed under the daemon (replaced by `git pull`, a checkout, a restore).
+    /// Nothing staged is written: those lines were decided on a history that may be gone. If the
+    /// file still begins with everything the daemon wrote, the thread is read again from it and goes
+    /// on; if not, delivery in the thread stops and the inbox journal says why.
+    func journalChanged(_ book: ThreadBook, _ error: StoreError) {
+        let had = book.journal?.durable
+        book.journal?.discardStaged()
+        book.active?.abort.fire()
+        pendingJobs.removeAll { $0.thread == book.id }
+        threads[book.id] = nil
+        let path = book.folder + "/" + FileClassifier.journalName
+        let (entries, readError) = InboxReader.readJournal(path, beneath: workspace.inbox)
+        let continues = had.map { had in entries.count >= had.seq && entries[had.seq - 1].hash == had.hash } ?? true
+        if continues, readError == nil {
+            logger.warning(
+                "a thread journal was replaced under the daemon; reading the thread again",
+                metadata: ["thread.id": "\(book.id)", "reason": "\(error.message)"])
+            if let reread = self.book(book.id) { rescan(reread) }
+            return
+        }
+        let file = "\(book.id)/\(FileClassifier.journalName)"
+        let what = had.map { "its \($0.seq) lines ending in \($0.hash.prefix(12))" } ?? "its lines"
+        let reason =
+            "the journal was replaced while the daemon was using it (\(error.message)), and the new file does not begin with \(what), so lines are missing; delivery in this thread is stopped so that nothing is sent twice. Restore the journal (from git: git checkout ORIG_HEAD -- inbox/\(file); or a backup), or restart the daemon to go on from the file as it is now"
+        let stopped = ThreadBook(id: book.id, folder: book.folder)
+        threads[book.id] = stopped
+        stop(stopped, because: reason)
+        appendInbox(.daemon, .rejected(file: file, reason: reason, sha256: nil))
+    }
+
+    /// The inbox journal changed under the daemon: open the file as it is now (reporting lost lines).
+    private func reopenInboxJournal(after error: StoreError, had: JournalEntry?) {
+        do {
+            let opened = try JournalFile.open(
+                path: workspace.inboxJournalPath, tornFolder: workspace.tornFolder, now: now(),
+                beneath: workspace.inbox)
+            let entries = opened.entries
+            let continues = had.map { had in entries.count >= had.seq && entries[had.seq - 1].hash == had.hash } ?? true
+            inboxJournal = opened.journal
+            inboxState = try InboxState.fold(entries)
+            logger.warning(
+                "the inbox journal was replaced under the daemon; reading it again", metadata: ["reason": "\(error)"])
+            // What was not written yet is still news: it goes into the file as it is now.
+            let unwritten = inboxUnwritten
+            inboxUnwritten = []
+            for (actor, event) in unwritten { appendInbox(actor, event) }
+            if !continues {
+                appendInbox(
+                    .daemon,
+                    .rejected(
+                        file: FileClassifier.journalName,
+                        reason:
+                            "the inbox journal was replaced while the daemon was using it and the new file does not begin with the lines the daemon wrote; those lines are missing here",
+                        sha256: nil))
+            }
+        } catch {
+            logger.error("cannot read the replaced inbox journal", metadata: ["error": "\(error)"])
+            inboxJournal = nil
+        }
     }
 
     func rejectRoot(_ name: String, reason: String) {
@@ -287,9 +520,10 @@ public actor InboxCoordinator {
 
     private func load(_ book: ThreadBook) {
         do {
-            try DurableWriter.sweepTempFiles(in: book.folder)
+            try DurableWriter.sweepTempFiles(in: book.folder, beneath: workspace.inbox)
             let opened = try JournalFile.open(
-                path: book.folder + "/" + FileClassifier.journalName, tornFolder: workspace.tornFolder, now: now())
+                path: book.folder + "/" + FileClassifier.journalName, tornFolder: workspace.tornFolder, now: now(),
+                beneath: workspace.inbox)
             book.journal = opened.journal
             book.state = try ThreadState.fold(opened.entries, thread: book.id)
             if let kept = opened.repairedTo {
@@ -318,7 +552,8 @@ public actor InboxCoordinator {
             return
         }
         do {
-            book.meta = try ThreadMeta.parse(bytes: try FileSystem.readFile(path, maxBytes: 64 * 1024))
+            book.meta = try ThreadMeta.parse(
+                bytes: try FileSystem.readFile(path, maxBytes: 64 * 1024, beneath: workspace.inbox))
         } catch {
             book.meta = ThreadMeta()
             logger.warning("thread.md is invalid", metadata: ["thread.id": "\(book.id)", "error": "\(error)"])
@@ -387,6 +622,7 @@ public actor InboxCoordinator {
     /// Whether a thread has anything in flight or waiting: such a thread stays in memory.
     func hasPendingWork(_ book: ThreadBook) -> Bool {
         if book.active != nil || book.busy || book.sending != nil || book.state.activeRun != nil || book.problem != nil
+            || book.stall != nil || !book.queuedWrites.isEmpty
         {
             return true
         }
@@ -405,7 +641,7 @@ public actor InboxCoordinator {
     /// Lets go of an idle thread's state (its journal is closed; it is read again when needed).
     func evictIfIdle(_ book: ThreadBook) {
         guard !hasPendingWork(book), book.journal?.hasStaged != true, !staged.contains(book.id),
-            let files = try? InboxReader.listThreadFiles(book.folder)
+            let files = try? InboxReader.listThreadFiles(book.folder, inbox: workspace.inbox)
         else { return }
         idle[book.id] = Self.listingStamp(files)
         threads[book.id] = nil
@@ -522,6 +758,8 @@ public actor InboxCoordinator {
         defer { commit() }
         let instant = clock.now
         if let next = nextWake, next <= instant { nextWake = nil }
+        retryStalled(at: instant)
+        retryAgentLists(at: instant)
         processSettled(at: instant)
         flushReplies(at: instant)
         schedule()
@@ -594,6 +832,10 @@ public actor InboxCoordinator {
 /// A runtime's health: the circuit breaker, and a pause while it refuses the token.
 struct RuntimeHealth {
     var breaker: CircuitBreaker
+    /// The inbox journal says the runtime is degraded / refusing the token (an earlier daemon said so
+    /// and nothing since said otherwise): the first success journals the recovery.
+    var journaledDegraded = false
+    var journaledAuthFailing = false
     /// Set while the runtime refuses the token: why, and when to try again.
     var authPause: (reason: String, retryAt: Timestamp, backoffMilliseconds: Int64)?
     /// One request is out to test the runtime again.

@@ -40,6 +40,14 @@ final class ThreadBook {
     /// Approval answers are on their way to the runtime; or, after a failure, when to send them again.
     var answersInFlight = false
     var answersRetryAt: ContinuousClock.Instant?
+    /// Files to create or replace once the journal lines before them are durable, in order.
+    var queuedWrites: [QueuedWrite] = []
+    /// Jobs held back while the thread is stalled: they start once its lines and files are written.
+    var heldJobs: [DaemonJob] = []
+    /// Set while the thread's journal or files cannot be written (a full disk): it is retried.
+    var stall: Stall?
+    /// How a run ended while its reply file could not be written yet; applied when it can.
+    var pendingEnd: RunEnd?
     /// Failed regenerate requests per message, for backoff.
     var regenerateFailures: [String: Int] = [:]
     var regenerateRetryAt: ContinuousClock.Instant?
@@ -54,6 +62,35 @@ final class ThreadBook {
     func agent(for messageAgent: String?, default defaultAgent: String?) -> String? {
         messageAgent ?? meta.agent ?? defaultAgent
     }
+}
+
+/// A file the daemon writes in a thread folder, waiting for the journal line that names it.
+struct QueuedWrite {
+    var file: String
+    var bytes: [UInt8]
+    var mode: WriteMode
+}
+
+/// How a daemon file is written (docs/daemon.md, "Journal first").
+enum WriteMode {
+    /// A new name, without fsync (a streaming first version a durable one replaces).
+    case create
+    /// A new name, durably.
+    case createDurably
+    /// A new version of a file this daemon created, without fsync (streaming snapshots).
+    case replace
+    /// A new version of a file this daemon created, durably (a final reply, a tool result).
+    case replaceDurably
+
+    /// Whether it makes a new name (which must wait for its journal line).
+    var creates: Bool { self == .create || self == .createDurably }
+}
+
+/// Why a thread (or the inbox journal) cannot be written now, and when to try again.
+struct Stall {
+    var reason: String
+    var retryAt: ContinuousClock.Instant
+    var backoffMilliseconds: Int64
 }
 
 /// A run the daemon is recording.

@@ -27,4 +27,7 @@ public struct RemoteMessage: Sendable, Hashable {
     /// `accepted`, `in_progress`, `complete`, `failed` or `aborted`.
     public var status: String
     public var replyTo: String?
+    /// The client id an operator message was posted with, when the runtime echoes it (Letterbox
+    /// posts `THREAD/MESSAGE`).
+    public var clientMessageID: String?
 }

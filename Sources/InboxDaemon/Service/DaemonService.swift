@@ -20,6 +20,8 @@ public struct DaemonService: Service, CustomStringConvertible {
     let tokens: [String: Secret]
     /// Called once the daemon is ready (lock held, watcher running, state loaded): for tests and the benchmark.
     let onReady: @Sendable (ReadyInfo) async -> Void
+    /// A deliberate crash for tests (`LETTERBOX_CRASH_AT`), nil otherwise.
+    let crashPoint: CrashPoint?
 
     /// What the daemon reports when it is ready.
     public struct ReadyInfo: Sendable {
@@ -42,6 +44,7 @@ public struct DaemonService: Service, CustomStringConvertible {
         }
         self.tokens = tokens
         self.onReady = onReady
+        crashPoint = CrashPoint.from(environment: environment)
     }
 
     public var description: String { "DaemonService(inbox: \(configuration.workspace.inbox))" }
@@ -61,7 +64,7 @@ public struct DaemonService: Service, CustomStringConvertible {
             random: { Double.random(in: 0..<1) },
             jobs: jobsContinuation, siteChanges: siteContinuation)
         let detail = InboxCoordinator.json(["pid": Int(getpid()), "version": Self.version])
-        try await coordinator.start(detail: detail)
+        try await coordinator.start(detail: detail, crashPoint: crashPoint)
         let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
         let worker = Worker(coordinator: coordinator, runtimes: runtimes, logger: logger)
         let startedAt = Int64(Date().timeIntervalSince1970 * 1000)

@@ -37,20 +37,32 @@ public final class InotifyWatcher: Sendable {
 
     private init(root: String) { self.root = root }
 
-    /// Watches one folder (not its subfolders).
+    /// Watches one folder (not its subfolders), never through a symbolic link.
     private static func watch(_ path: String, mask: Int32) -> Bool {
-        inotifytools_watch_file(path, mask) != 0
+        inotifytools_watch_file(path, mask | Int32(IN_DONT_FOLLOW) | Int32(IN_ONLYDIR)) != 0
     }
 
-    /// Watches a thread folder and, if it has one, its `controls/` folder. Anything else is not a folder.
+    /// Whether `path` is a folder itself (`lstat`: a symbolic link to one is not).
+    private static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Watches a thread folder and, if it has one, its `controls/` folder. Symbolic links are not
+    /// followed: nothing under the inbox is (a `controls` link to elsewhere is reported, not watched).
     private static func watchThread(_ path: String, mask: Int32) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        guard isFolder(path) else { return }
         _ = watch(path, mask: mask)
         let controls = path + "/controls"
-        if FileManager.default.fileExists(atPath: controls, isDirectory: &isFolder), isFolder.boolValue {
-            _ = watch(controls, mask: mask)
-        }
+        if isFolder(controls) { _ = watch(controls, mask: mask) }
+    }
+
+    /// A new entry that no write will follow but that the daemon must report at once: a symbolic
+    /// link, a FIFO, a device, or a hard link to an existing file.
+    private static func needsReport(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) != S_IFREG || info.st_nlink > 1
     }
 
     /// Starts watching `root`; events arrive on the returned stream until `stop()`.
@@ -128,6 +140,8 @@ public final class InotifyWatcher: Sendable {
                 }
                 continuation.yield(.folderCreated(path))
             } else if flags & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+                continuation.yield(.written(path))
+            } else if flags & UInt32(IN_CREATE) != 0, Self.needsReport(path) {
                 continuation.yield(.written(path))
             } else if flags & UInt32(IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF) != 0 {
                 if isFolder && flags & UInt32(IN_MOVED_FROM) != 0 { _ = inotifytools_remove_watch_by_filename(path) }

@@ -114,6 +114,9 @@ public struct StatusReport: Encodable, Sendable {
         problems =
             snapshot.rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
             + (snapshot.inboxJournalError.map { [$0.description] } ?? [])
+            + snapshot.inbox.threadProblems.map {
+                "\(workspace.relative(workspace.inbox + "/" + $0.file)): \($0.reason)"
+            }
             + snapshot.threads.compactMap { $0.metaError?.description }
     }
 

@@ -97,9 +97,9 @@ public enum DurableWriter {
     /// Removes orphan temp files (`.lb-tmp-*`) in `folder`: those whose writing process is gone. Returns
     /// how many were removed.
     @discardableResult
-    public static func sweepTempFiles(in folder: String) throws(StoreError) -> Int {
+    public static func sweepTempFiles(in folder: String, beneath root: String? = nil) throws(StoreError) -> Int {
         var removed = 0
-        for entry in try FileSystem.list(folder)
+        for entry in try FileSystem.list(folder, beneath: root)
         where entry.type == .file && entry.name.hasPrefix(FileClassifier.tempPrefix) {
             // `.lb-tmp-NAME.PID.RANDOM`: a live writer's file is mid-write, not an orphan.
             let parts = entry.name.split(separator: ".")

@@ -14,6 +14,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notAllowed = Code("notAllowed")
         /// Another process holds the lock.
         public static let locked = Code("locked")
+        /// A file changed under the process that had it open (a journal replaced by `git pull`).
+        public static let changed = Code("changed")
         /// The workspace or a file in it is missing.
         public static let notFound = Code("notFound")
         public var description: String { name }

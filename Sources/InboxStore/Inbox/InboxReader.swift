@@ -50,7 +50,7 @@ public enum InboxReader {
                 break
             }
         }
-        let (entries, inboxError) = readJournal(workspace.inboxJournalPath)
+        let (entries, inboxError) = readJournal(workspace.inboxJournalPath, beneath: workspace.inbox)
         var inbox = InboxState()
         var foldError = inboxError
         do {
@@ -65,7 +65,8 @@ public enum InboxReader {
 
     /// Reads one thread folder.
     public static func readThread(_ id: String, in workspace: Workspace) throws(StoreError) -> ThreadSnapshot {
-        try readThread(id, in: workspace, files: try listThreadFiles(workspace.threadFolder(id)))
+        try readThread(
+            id, in: workspace, files: try listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox))
     }
 
     /// Reads one thread folder whose listing is already known.
@@ -78,7 +79,8 @@ public enum InboxReader {
         if files.contains(where: { $0.kind == .threadMeta }) {
             do {
                 meta = try ThreadMeta.parse(
-                    bytes: try FileSystem.readFile(folder + "/" + FileClassifier.threadMetaName, maxBytes: 64 * 1024))
+                    bytes: try FileSystem.readFile(
+                        folder + "/" + FileClassifier.threadMetaName, maxBytes: 64 * 1024, beneath: workspace.inbox))
             } catch let error as FormatError {
                 metaError = error.located(in: workspace.relative(folder + "/" + FileClassifier.threadMetaName))
             } catch {
@@ -87,7 +89,7 @@ public enum InboxReader {
             }
         }
         let journalPath = folder + "/" + FileClassifier.journalName
-        let (entries, readError) = readJournal(journalPath)
+        let (entries, readError) = readJournal(journalPath, beneath: workspace.inbox)
         var state = ThreadState(id: id)
         var journalError = readError.map { $0.located(in: workspace.relative(journalPath)) }
         do {
@@ -100,15 +102,16 @@ public enum InboxReader {
             journalError: journalError, files: files)
     }
 
-    /// The classified files of a thread folder: top level and `controls/`.
-    public static func listThreadFiles(_ folder: String) throws(StoreError) -> [DiskFile] {
+    /// The classified files of a thread folder in `inbox`: top level and `controls/` (no symlink on
+    /// the way is followed).
+    public static func listThreadFiles(_ folder: String, inbox: String?) throws(StoreError) -> [DiskFile] {
         var files: [DiskFile] = []
-        for entry in try FileSystem.list(folder) {
+        for entry in try FileSystem.list(folder, beneath: inbox) {
             let kind = FileClassifier.classify([entry.name], type: entry.type)
             files.append(
                 DiskFile(name: entry.name, kind: kind, mtime: entry.mtime, size: entry.size, stamp: entry.stamp))
             if entry.name == FileClassifier.controlsFolder && entry.type == .directory {
-                for control in try FileSystem.list(folder + "/" + entry.name) {
+                for control in try FileSystem.list(folder + "/" + entry.name, beneath: inbox) {
                     let name = FileClassifier.controlsFolder + "/" + control.name
                     let kind = FileClassifier.classify(
                         [FileClassifier.controlsFolder, control.name], type: control.type)
@@ -121,12 +124,17 @@ public enum InboxReader {
         return files
     }
 
-    /// Reads a journal file: its decodable entries and the first problem (a bad or torn line).
-    public static func readJournal(_ path: String) -> ([JournalEntry], FormatError?) {
+    /// Reads a journal file in `inbox`: its decodable entries and the first problem (a bad or torn line,
+    /// or a file that is not a regular file with one link).
+    public static func readJournal(_ path: String, beneath inbox: String?) -> ([JournalEntry], FormatError?) {
         let bytes: [UInt8]
         do {
             guard try FileSystem.entry(at: path) != nil else { return ([], nil) }
-            bytes = try FileSystem.readFile(path, maxBytes: Int.max)
+            if let inbox {
+                bytes = try FileSystem.readFile(path, maxBytes: Int.max, beneath: inbox)
+            } else {
+                bytes = try FileSystem.readFile(path, maxBytes: Int.max)
+            }
         } catch {
             return ([], FormatError(.journal, "cannot read: \(error.message)", path: path))
         }
@@ -137,7 +145,7 @@ public enum InboxReader {
                 text.entries,
                 FormatError(
                     .journal,
-                    "the last line is incomplete (\(torn.bytes.count) bytes, a torn write); the daemon repairs it when it starts",
+                    "the last line is incomplete (\(torn.bytes.count) bytes, a torn write); the daemon cuts it off (keeping its bytes in .letterbox/torn/) the next time it opens this journal",
                     line: text.entries.count + 1)
             )
         }

@@ -17,9 +17,14 @@ public final class JournalFile: @unchecked Sendable {
     public let path: String
     /// The last entry written or read; the next entry chains to it.
     public private(set) var last: JournalEntry?
+    /// The last entry known to be on disk (written and fsynced, or read at open).
+    public private(set) var durable: JournalEntry?
     /// The file size after the last append.
     public private(set) var size: Int
     private let fd: Int32
+    /// The open file's device and inode: a file at `path` with others is not this journal any more.
+    private let device: UInt64
+    private let inode: UInt64
 
     /// What opening found.
     public struct Opened {
@@ -30,26 +35,46 @@ public final class JournalFile: @unchecked Sendable {
         public var repairedTo: String?
     }
 
-    private init(path: String, fd: Int32, last: JournalEntry?, size: Int) {
+    private init(path: String, fd: Int32, info: stat, last: JournalEntry?, size: Int) {
         self.path = path
         self.fd = fd
         self.last = last
+        self.durable = last
         self.size = size
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 
     deinit { close(fd) }
 
-    /// Opens (creating if needed) the journal at `path`.
+    /// Opens (creating if needed) the journal at `path`; with `root` (the inbox), no symlink between
+    /// `root` and the journal is followed.
+    ///
+    /// Only a regular file with one link is a journal: a FIFO is refused without blocking, a hard link
+    /// (which could append lines to a file outside the inbox) is refused with what to do.
     ///
     /// A torn last line is cut off, its bytes kept in `tornFolder`, and a `journal_repaired` event is
     /// appended at `now`. A bad line that is not the last one is damage or tampering: opening fails
     /// with a `FormatError` naming the line, and nothing is written.
-    public static func open(path: String, tornFolder: String, now: Timestamp) throws -> Opened {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw StoreError.system("open", path: path) }
+    public static func open(path: String, tornFolder: String, now: Timestamp, beneath root: String? = nil) throws
+        -> Opened
+    {
+        if let existing = try FileSystem.entry(at: path), existing.type != .file {
+            var info = stat()
+            _ = lstat(path, &info)
+            throw StoreError(
+                .notAllowed,
+                "is \(FileSystem.typeName(info.st_mode)), not a journal; only a regular file can be one (remove it; the thread's history is in git or a backup)",
+                path: path)
+        }
+        let fd = try FileSystem.openNoFollow(
+            path, beneath: root, flags: O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode: 0o644)
+        var info = stat()
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path, maxBytes: Int.max)
+            guard fstat(fd, &info) == 0 else { throw StoreError.system("fstat", path: path) }
+            try FileSystem.requireRegular(info, path: path, singleLink: true)
+            bytes = try FileSystem.readAll(fd, path: path, maxBytes: Int.max)
         } catch {
             close(fd)
             throw error
@@ -59,7 +84,7 @@ public final class JournalFile: @unchecked Sendable {
             close(fd)
             throw error.located(in: path)
         }
-        let journal = JournalFile(path: path, fd: fd, last: text.entries.last, size: bytes.count)
+        let journal = JournalFile(path: path, fd: fd, info: info, last: text.entries.last, size: bytes.count)
         var entries = text.entries
         var keptAt: String?
         if let torn = text.tornTail {
@@ -116,14 +141,59 @@ public final class JournalFile: @unchecked Sendable {
         return entries
     }
 
-    /// Writes the staged lines with one write and one fsync. On failure the lines may be partly on disk
-    /// (the next open repairs a torn tail); the caller must stop using this journal.
+    /// Writes the staged lines with one write and one fsync.
+    ///
+    /// First it checks that the file at `path` is still the one this journal has open, at the length
+    /// it wrote (a `git pull` or a restore may have replaced it): if not, it throws a `.changed` error
+    /// and writes nothing. A failed write or fsync (a full disk) cuts the file back to its last good
+    /// length and keeps the lines staged, so calling `commit()` again later retries them whole; the
+    /// file never holds half a line followed by the next one.
     public func commit() throws(StoreError) {
         guard !staged.isEmpty else { return }
-        let bytes = staged
+        try checkUnchanged()
+        do throws(StoreError) {
+            try DurableWriter.writeAll(fd, staged, path: path)
+            guard fsync(fd) == 0 else { throw StoreError.system("fsync", path: path) }
+        } catch {
+            // Back to the last good length (the retry writes the same lines again from there).
+            _ = ftruncate(fd, off_t(size))
+            throw error
+        }
+        size += staged.count
         staged = []
-        try DurableWriter.writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw .system("fsync", path: path) }
-        size += bytes.count
+        durable = last
+    }
+
+    /// Forgets the staged lines (after `.changed`: they were decided on a history that is gone).
+    public func discardStaged() {
+        staged = []
+        last = durable
+    }
+
+    /// Throws `.changed` when the file at `path` is no longer the open one or not at the length written.
+    public func checkUnchanged() throws(StoreError) {
+        var open = stat()
+        var atPath = stat()
+        guard fstat(fd, &open) == 0 else { throw .system("fstat", path: path) }
+        guard lstat(path, &atPath) == 0 else {
+            throw StoreError(.changed, "was removed or moved away while the daemon had it open", path: path)
+        }
+        guard UInt64(atPath.st_dev) == device, UInt64(atPath.st_ino) == inode else {
+            throw StoreError(
+                .changed, "was replaced by another file while the daemon had it open (a git pull, a restore)",
+                path: path)
+        }
+        guard Int(open.st_size) == size else {
+            throw StoreError(
+                .changed,
+                "was changed by another program while the daemon had it open (\(open.st_size) bytes, \(size) expected)",
+                path: path)
+        }
+        guard open.st_nlink <= 1 else {
+            throw StoreError(
+                .notAllowed,
+                "got a second hard link while the daemon had it open; hard-linked journals are not written (remove the other link)",
+                path: path)
+        }
     }
 }

@@ -1,7 +1,7 @@
 /// One message in a thread, as `GET /external/chat/threads/{id}/messages` returns it.
 ///
 /// Optional fields (`replyTo`, `toolCall`, `approval`) are always present in the JSON, as `null` when they do not
-/// apply, so every message has the same shape. An in-progress assistant reply keeps its `id` and takes a new `seq`
+/// apply, so every message has the same shape; `clientMessageId` appears only on operator messages posted with one. An in-progress assistant reply keeps its `id` and takes a new `seq`
 /// each time it grows.
 public struct ChatMessage: Sendable, Equatable, Codable {
     /// Who wrote a message.
@@ -54,12 +54,14 @@ public struct ChatMessage: Sendable, Equatable, Codable {
     public var toolCall: ToolCall?
     /// The approval request, for `approval` messages.
     public var approval: Approval?
+    /// The client's own id, echoed on operator messages posted with one (absent otherwise).
+    public var clientMessageId: String?
 
     /// A message with every field given.
     public init(
         id: String, threadId: String, seq: Int, role: Role, content: String, createdAt: RuntimeTimestamp,
         updatedAt: RuntimeTimestamp, status: Status, replyTo: String? = nil, toolCall: ToolCall? = nil,
-        approval: Approval? = nil
+        approval: Approval? = nil, clientMessageId: String? = nil
     ) {
         self.id = id
         self.threadId = threadId
@@ -72,10 +74,12 @@ public struct ChatMessage: Sendable, Equatable, Codable {
         self.replyTo = replyTo
         self.toolCall = toolCall
         self.approval = approval
+        self.clientMessageId = clientMessageId
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, threadId, seq, role, content, createdAt, updatedAt, status, replyTo, toolCall, approval
+        case id, threadId, seq, role, content, createdAt, updatedAt, status, replyTo, toolCall, approval,
+            clientMessageId
     }
 
     /// Encodes every field, writing `null` for absent optional ones.
@@ -92,6 +96,7 @@ public struct ChatMessage: Sendable, Equatable, Codable {
         try container.encode(replyTo, forKey: .replyTo)
         try container.encode(toolCall, forKey: .toolCall)
         try container.encode(approval, forKey: .approval)
+        try container.encodeIfPresent(clientMessageId, forKey: .clientMessageId)
     }
 }
 

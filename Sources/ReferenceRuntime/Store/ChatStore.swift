@@ -149,8 +149,12 @@ struct ChatStore: Sendable {
         } else {
             threadId = createThread(title: request.title, content: request.content, agent: agent, now: now)
         }
-        let message = appendMessage(
+        var message = appendMessage(
             to: threadId, role: .operator, content: request.content, status: .accepted, now: now)
+        if let client = request.clientMessageId {
+            message.clientMessageId = client
+            messages[message.id] = message
+        }
         record(
             .messageAccepted, key: key, thread: threadId, message: message.id, agent: agent, content: request.content)
         let run = newRun(thread: threadId, agent: agent, answering: message, key: key)

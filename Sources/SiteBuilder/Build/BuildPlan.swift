@@ -59,7 +59,7 @@ final class BuildPlan {
                 continue
             }
             if let changed, !changed.contains(id) { continue }
-            let files = try InboxReader.listThreadFiles(workspace.threadFolder(id))
+            let files = try InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox)
             if Self.fingerprint(files) != record.fingerprint { toRender.append((id, files)) }
         }
         for (index, (id, files)) in toRender.enumerated() {
@@ -103,7 +103,8 @@ final class BuildPlan {
         }
 
         // The inbox journal.
-        let (inboxEntries, inboxReadError) = InboxReader.readJournal(workspace.inboxJournalPath)
+        let (inboxEntries, inboxReadError) = InboxReader.readJournal(
+            workspace.inboxJournalPath, beneath: workspace.inbox)
         var inbox = InboxState()
         var inboxProblem = inboxReadError
         do { inbox = try InboxState.fold(inboxEntries) } catch { inboxProblem = inboxProblem ?? error }
@@ -235,6 +236,7 @@ final class BuildPlan {
         try sink.put("index.html", theme.render("index", SitePages.index(items, siteTitle: title, strings: strings)))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }
+        problems += inbox.threadProblems.map { "\(workspace.relative(workspace.inbox + "/" + $0.file)): \($0.reason)" }
         problems += summaries.compactMap { summary in summary.problem.map { "\(summary.id): \($0)" } }
         try sink.put(
             "status.html",

@@ -28,7 +28,8 @@ struct ThreadContent {
             default: continue
             }
             do {
-                let text = try TextFile.decode(try FileSystem.readFile(folder + "/" + file.name, maxBytes: 16 << 20))
+                let text = try TextFile.decode(
+                    try FileSystem.readFile(folder + "/" + file.name, maxBytes: 16 << 20, beneath: workspace.inbox))
                 if let schema, text.hasPrefix("---") {
                     let document = try FrontMatter.parse(text, schema: schema)
                     bodies[file.name] = document.body

@@ -27,7 +27,7 @@ struct AuditCommand: AsyncParsableCommand {
                 var lines = 0
                 var checked = 0
                 for (_, path, _) in journals where FileSystem.exists(path) {
-                    let (entries, readError) = InboxReader.readJournal(path)
+                    let (entries, readError) = InboxReader.readJournal(path, beneath: workspace.inbox)
                     let status = AuditLog.status(journal: path, entries: entries, readError: readError)
                     if let problem = status.problem {
                         var located = problem

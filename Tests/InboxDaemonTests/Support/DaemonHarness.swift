@@ -15,8 +15,12 @@ final class Scratch: @unchecked Sendable {
     let root: String
     var inbox: String { root + "/inbox" }
 
-    init(settleMilliseconds: Int = 40, syncSeconds: Int = 600, extraConfig: String = "") throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("lb-daemon-\(UUID().uuidString)").path
+    /// A workspace in a new folder (under `parent`, a small disk say, or the temporary folder).
+    init(settleMilliseconds: Int = 40, syncSeconds: Int = 600, extraConfig: String = "", under parent: String? = nil)
+        throws
+    {
+        let base = parent.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+        root = base.appendingPathComponent("lb-daemon-\(UUID().uuidString)").path
         try WorkspaceInitializer.create(in: root, now: Timestamp(milliseconds: 1_795_000_000_000))
         let config = """
             version: 1
@@ -30,7 +34,6 @@ final class Scratch: @unchecked Sendable {
               retry:
                 base_ms: 40
                 max_ms: 400
-                max_attempts: 6
               breaker:
                 failures: 3
                 cooldown_ms: 300
@@ -146,20 +149,31 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     static func start(
-        _ scratch: Scratch, runtimeURL: String, arguments: [String] = [], token: String = DaemonHarness.token
+        _ scratch: Scratch, runtimeURL: String, arguments: [String] = [], token: String = DaemonHarness.token,
+        environment extra: [String: String] = [:]
     ) throws -> DaemonProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LETTERBOX_TOKEN"] = token
+        environment.merge(extra) { $1 }
+        return try start(folder: scratch.root, runtimeURL: runtimeURL, arguments: arguments, environment: environment)
+    }
+
+    /// A daemon started in `folder` (its workspace) with exactly `environment` (plus debug logging);
+    /// its log goes to `folder/.letterbox/`.
+    static func start(folder: String, runtimeURL: String, arguments: [String], environment: [String: String]) throws
+        -> DaemonProcess
+    {
         let process = Process()
         // setpriv --pdeathsig: the daemon is killed if the test process dies first (a crash, a timeout),
         // so no daemon outlives its test and loads the machine for the next ones.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--pdeathsig", "KILL", "--", binary, "daemon", "--runtime-url", runtimeURL] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
-        var environment = ProcessInfo.processInfo.environment
-        environment["LETTERBOX_TOKEN"] = token
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var environment = environment
         environment["LETTERBOX_LOG_LEVEL"] = "debug"
         process.environment = environment
-        let log = scratch.root + "/.letterbox/daemon-\(UUID().uuidString.prefix(6)).log"
-        try FileManager.default.createDirectory(atPath: scratch.root + "/.letterbox", withIntermediateDirectories: true)
+        let log = folder + "/.letterbox/daemon-\(UUID().uuidString.prefix(6)).log"
+        try FileManager.default.createDirectory(atPath: folder + "/.letterbox", withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: log, contents: nil), "cannot create \(log)")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle

@@ -35,7 +35,7 @@ extension ControlPlaneClient: ThreadListing {
             return try Self.decoder.decode(ControlPlaneWire.Messages.self, from: Data(response.body)).messages.map {
                 RemoteMessage(
                     id: $0.id, seq: $0.seq, role: $0.role, content: $0.content ?? "", status: $0.status,
-                    replyTo: $0.replyTo)
+                    replyTo: $0.replyTo, clientMessageID: $0.clientMessageId)
             }
         } catch {
             throw RuntimeError(.protocolViolation, "the runtime's messages are not the documented JSON: \(error)")

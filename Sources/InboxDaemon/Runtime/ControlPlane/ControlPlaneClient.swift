@@ -55,7 +55,17 @@ public struct ControlPlaneClient: ChatRuntime {
                 body: try encode(post))
         }
         guard response.status == 202 || response.status == 200 else { throw HTTPTransport.error(for: response) }
-        let accepted: ControlPlaneWire.Accepted = try decode(response.body)
+        // An answer that cannot be read (a proxy's error page, a cut body) says nothing about whether
+        // the runtime took the message; retrying with the same key is safe and is what the key is for.
+        let accepted: ControlPlaneWire.Accepted
+        do throws(RuntimeError) {
+            accepted = try decode(response.body)
+        } catch {
+            throw RuntimeError(
+                .transient(retryAfter: nil),
+                "HTTP \(response.status) with an answer that is not the documented JSON; retried with the same key (\(error.message))",
+                status: response.status)
+        }
         let reference = RunReference(
             run: message.run, runtimeThreadID: accepted.threadId, runtimeMessageID: accepted.message.id)
         return Acceptance(

@@ -45,6 +45,7 @@ enum ControlPlaneWire {
         var replyTo: String?
         var toolCall: ToolCall?
         var approval: Approval?
+        var clientMessageId: String?
     }
 
     struct Messages: Decodable {

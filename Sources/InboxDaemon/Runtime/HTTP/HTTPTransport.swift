@@ -21,6 +21,9 @@ public struct HTTPTransport: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * maxParallelThreads + 8)
+        // A refused connection is reported at once: the daemon has its own backoff and breaker, and
+        // AsyncHTTPClient's retries would hold each request until its timeout (10 s and more) first.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
