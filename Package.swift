@@ -44,6 +44,10 @@ let package = Package(
             dependencies: ["ChatModel", "CLetterboxShims"]
         ),
         .target(
+            name: "InboxCore",
+            dependencies: ["ChatModel"]
+        ),
+        .target(
             name: "SiteBuilder",
             dependencies: [
                 "ChatModel",
@@ -66,6 +70,7 @@ let package = Package(
             name: "InboxDaemon",
             dependencies: [
                 "ChatModel",
+                "InboxCore",
                 "InboxStore",
                 "SiteBuilder",
                 "CInotifyTools",
@@ -107,6 +112,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "InboxStoreTests", dependencies: ["InboxStore", "ChatModel"]),
+        .testTarget(name: "InboxCoreTests", dependencies: ["InboxCore", "ChatModel"]),
         .testTarget(
             name: "SiteBuilderTests",
             dependencies: [

@@ -190,3 +190,20 @@ extension String {
         return self
     }
 }
+
+@Suite("Tool call records: the writer and the reader agree")
+struct ToolRecordTests {
+    @Test(
+        "A record's body reads back as the arguments and result it was written with",
+        arguments: [
+            (#"{"path": "a.md"}"#, Optional<String>.none), (#"{"a": 1}"#, "done"),
+            ("```\nnested fence\n```", "result with ``` inside"), ("{}", ""),
+        ])
+    func roundTrip(arguments: String, result: String?) {
+        let body = ToolRecord.body(tool: "delete`file", arguments: arguments, result: result)
+        let read = ToolRecord(body)
+        #expect(read.arguments == arguments)
+        #expect(read.result == result)
+        #expect(body.contains("Tool call: `delete'file`"))
+    }
+}

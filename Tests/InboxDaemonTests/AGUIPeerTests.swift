@@ -467,6 +467,7 @@ struct AGUIPeerTests {
             try await first.waitUntilReady()
             try scratch.write("d/deploy.md", "deploy it")
             await scratch.waitUntil("two approval requests") { try scratch.state("d").pendingApprovals.count == 2 }
+            await scratch.waitUntil("their files") { scratch.exists("d/deploy.reply.approval-2.md") }
             await first.kill(SIGKILL)
             let second = try DaemonProcess.start(scratch, runtimeURL: peer.baseURL + "/interrupt")
             defer { second.stop() }

@@ -1,5 +1,6 @@
 import ChatModel
 import Foundation
+import InboxCore
 import Testing
 
 @testable import InboxDaemon

@@ -74,16 +74,8 @@ public struct DaemonFile: Sendable, Hashable {
             extra: extraKeys.compactMap { key in document[string: key].map { (key, $0) } }, body: document.body)
     }
 
-    /// The body of a tool call record: the arguments and, once known, the result.
+    /// The body of a tool call record: the arguments and, once known, the result (`ToolRecord`).
     public static func toolCallBody(tool: String, arguments: String, result: String?) -> String {
-        var text =
-            "Tool call: `\(tool.replacingBackticks)`\n\n### Arguments\n\n"
-            + CodeFence.block(arguments, language: "json")
-        if let result {
-            text += "\n### Result\n\n" + CodeFence.block(result)
-        } else {
-            text += "\n_Waiting for the result._\n"
-        }
-        return text
+        ToolRecord.body(tool: tool, arguments: arguments, result: result)
     }
 }

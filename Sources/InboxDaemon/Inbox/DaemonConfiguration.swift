@@ -1,4 +1,5 @@
 public import ChatModel
+import InboxCore
 public import InboxStore
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import InboxCore
 public import InboxStore
 
 #if canImport(Glibc)

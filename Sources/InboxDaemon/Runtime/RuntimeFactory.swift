@@ -1,4 +1,5 @@
 import ChatModel
+import InboxCore
 import Logging
 
 /// Builds clients for runtime kinds other than the control plane.

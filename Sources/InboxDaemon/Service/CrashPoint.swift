@@ -1,3 +1,5 @@
+import InboxCore
+
 #if canImport(Glibc)
     import Glibc
 #endif

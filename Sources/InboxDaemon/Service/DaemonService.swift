@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import ChatModel
 import Foundation
+import InboxCore
 import InboxStore
 public import Logging
 public import ServiceLifecycle
@@ -56,23 +57,22 @@ public struct DaemonService: Service, CustomStringConvertible {
         let lock = try InboxLock.acquire(in: workspace)
         defer { withExtendedLifetime(lock) {} }
         let runtimes = try makeRuntimes()
-        let (jobs, jobsContinuation) = AsyncStream<DaemonJob>.makeStream()
+        let queue = EventQueue()
+        let (spawns, spawnContinuation) = AsyncStream<InboxRunner.Spawn>.makeStream()
         let (siteChanges, siteContinuation) = AsyncStream<Set<String>>.makeStream()
-        let coordinator = InboxCoordinator(
-            configuration: configuration, runtimes: runtimes, logger: logger,
-            now: { Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) },
-            random: { Double.random(in: 0..<1) },
-            jobs: jobsContinuation, siteChanges: siteContinuation)
-        let detail = InboxCoordinator.json(["pid": Int(getpid()), "version": Self.version])
-        try await coordinator.start(detail: detail, crashPoint: crashPoint)
+        let machine = InboxMachine(configuration: machineConfiguration(runtimes))
+        let runner = InboxRunner(
+            configuration: configuration, machine: machine, logger: logger, crashPoint: crashPoint,
+            siteChanges: siteContinuation, spawn: { spawnContinuation.yield($0) })
+        try runner.start(detail: Self.startDetail())
         let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
-        let worker = Worker(coordinator: coordinator, runtimes: runtimes, logger: logger)
+        let worker = Worker(runtimes: runtimes, logger: logger) { queue.push(.outcome($0)) }
         let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try? DaemonStatus(
             pid: getpid(), version: Self.version, startedAt: startedAt, heartbeatAt: startedAt,
             heartbeatSeconds: configuration.heartbeatSeconds
         ).write(in: workspace)
-        let threadCount = await coordinator.unloaded.count
+        let threadCount = machine.unloadedThreads.count
         logger.notice(
             "letterbox daemon ready",
             metadata: ["inbox": "\(workspace.inbox)", "threads": "\(threadCount)", "startup": "\(clock.now - started)"])
@@ -80,41 +80,61 @@ public struct DaemonService: Service, CustomStringConvertible {
 
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await event in events { await coordinator.fileEvent(event) }
-            }
-            group.addTask {
-                // Read every thread in the background; events in a thread read it at once anyway.
-                while await coordinator.hasUnloaded, !Task.isCancelled {
-                    await coordinator.catchUp()
-                    await Task.yield()
-                }
-                await coordinator.rescanAll()
-                await coordinator.requestSync()
+                for await event in events { queue.push(.file(event)) }
             }
             group.addTask {
                 let rescan = Duration.seconds(configuration.delivery.rescanSeconds)
-                while (try? await Task.sleep(for: rescan)) != nil { await coordinator.rescanAll() }
+                while (try? await Task.sleep(for: rescan)) != nil { queue.push(.rescan) }
             }
             group.addTask {
                 let sync = Duration.seconds(configuration.delivery.syncSeconds)
-                while (try? await Task.sleep(for: sync)) != nil { await coordinator.requestSync() }
+                while (try? await Task.sleep(for: sync)) != nil { queue.push(.syncDue) }
             }
             group.addTask { await heartbeat(startedAt: startedAt, workspace: workspace) }
             if configuration.buildSite {
                 group.addTask { await refreshSite(changes: siteChanges, workspace: workspace) }
             }
             group.addTask {
-                // On SIGTERM/SIGINT: stop taking work, record the stop, and end the job stream,
-                // which ends this group. Work in flight is resumed from the journal next time.
+                // On SIGTERM/SIGINT: stop taking work and record the stop; the loop below then ends.
+                // Work in flight is resumed from the journal next time.
                 try? await gracefulShutdown()
                 logger.notice("shutting down")
-                await coordinator.stop(reason: "shutdown requested")
+                queue.push(.stop(reason: "shutdown requested"))
                 await watcher.stop()
-                jobsContinuation.finish()
+            }
+            group.addTask {
+                // The runner's loop: everything that arrived together is one commit. Threads not read
+                // yet are read between events (the catch-up), then the inbox is rescanned and synced once.
+                var caughtUp = false
+                queue.push(.catchUp)
+                while let batch = await queue.next() {
+                    runner.handle(batch)
+                    if batch.contains(where: { if case .stop = $0 { true } else { false } }) { break }
+                    if !caughtUp {
+                        if runner.hasUnloaded {
+                            if !queue.hasPending { queue.push(.catchUp) }
+                        } else {
+                            caughtUp = true
+                            queue.push(.rescan)
+                            queue.push(.syncDue)
+                        }
+                    }
+                }
+                queue.close()
+                spawnContinuation.finish()
                 siteContinuation.finish()
             }
-            for await job in jobs {
-                group.addTask { await worker.perform(job) }
+            // Jobs and timers the runner hands out, each in a task of this group.
+            for await spawn in spawns {
+                switch spawn {
+                case let .job(job, signal):
+                    group.addTask { await worker.perform(job, signal: signal) }
+                case let .sleep(until):
+                    group.addTask {
+                        guard (try? await Task.sleep(until: until, clock: .continuous)) != nil else { return }
+                        queue.push(.tick)
+                    }
+                }
             }
             group.cancelAll()
         }
@@ -124,6 +144,27 @@ public struct DaemonService: Service, CustomStringConvertible {
             heartbeatSeconds: configuration.heartbeatSeconds, stoppedAt: Int64(Date().timeIntervalSince1970 * 1000)
         ).write(in: workspace)
         logger.notice("letterbox daemon stopped")
+    }
+
+    /// The `daemon_started` detail: the pid and version.
+    static func startDetail() -> String {
+        "{\"pid\":\(getpid()),\"version\":\(CanonicalJSON.quoted(version))}"
+    }
+
+    /// The machine's view of the configuration: delivery settings and what each runtime can do.
+    func machineConfiguration(_ runtimes: [String: any ChatRuntime]) -> MachineConfiguration {
+        var machine = MachineConfiguration(
+            runtimes: configuration.runtimes.compactMap { runtime in
+                runtimes[runtime.name].map { .init(name: runtime.name, capabilities: $0.capabilities) }
+            },
+            agents: configuration.agents.map {
+                RuntimeAgent(
+                    id: $0.id, name: $0.name, scopes: $0.scopes, runtime: $0.runtime ?? configuration.runtimes[0].name)
+            },
+            defaultAgent: configuration.defaultAgent, delivery: configuration.delivery,
+            limits: configuration.workspace.config.limits)
+        machine.inboxPath = configuration.workspace.relative(configuration.workspace.inbox)
+        return machine
     }
 
     static let version = "0.1.0"

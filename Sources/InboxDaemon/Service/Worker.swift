@@ -1,82 +1,88 @@
 import ChatModel
+import InboxCore
 import Logging
+import Synchronization
 
-/// Carries out the coordinator's jobs: the network side of delivery. Each job runs in the daemon's
-/// task group and reports back to the coordinator.
+/// Carries out the machine's jobs: the network side of delivery. Each job runs in the daemon's task
+/// group and reports what happened as `Outcome`s into the runner's one inbound channel.
 struct Worker: Sendable {
-    let coordinator: InboxCoordinator
     let runtimes: [String: any ChatRuntime]
     let logger: Logger
+    let report: @Sendable (Outcome) -> Void
 
-    func perform(_ job: DaemonJob) async {
+    func perform(_ job: Job, signal: AbortSignal?) async {
         switch job {
-        case let .wake(instant):
-            guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
-            await coordinator.tick()
-
         case let .listAgents(name):
             guard let runtime = runtimes[name] else { return }
             do {
-                let agents = try await runtime.agents()
-                await coordinator.agentsListed(runtime: name, result: .success(agents))
+                report(.agentsListed(runtime: name, result: .success(try await runtime.agents())))
             } catch {
-                await coordinator.agentsListed(runtime: name, result: .failure(error))
+                report(.agentsListed(runtime: name, result: .failure(error)))
             }
 
-        case let .send(name, thread, message, attempt, outgoing, signal):
+        case let .send(name, thread, message, attempt, outgoing, _):
             guard let runtime = runtimes[name] else { return }
             let acceptance: Acceptance
             do {
                 acceptance = try await runtime.send(outgoing)
             } catch {
-                await coordinator.deliveryFailed(
-                    runtime: name, thread: thread, message: message, attempt: attempt, error: error)
+                report(.deliveryFailed(runtime: name, thread: thread, message: message, attempt: attempt, error: error))
                 return
             }
-            await coordinator.delivered(
-                runtime: name, thread: thread, message: message, attempt: attempt, acceptance: acceptance)
+            report(
+                .delivered(
+                    runtime: name, thread: thread, message: message, attempt: attempt,
+                    accepted: Accepted(
+                        runtimeMessageID: acceptance.runtimeMessageID, runtimeThreadID: acceptance.runtimeThreadID,
+                        reference: acceptance.reference)))
             if let signal {
                 await record(thread: thread, run: outgoing.run, updates: acceptance.updates, signal: signal)
             }
 
-        case let .follow(name, thread, run, reference, signal):
-            guard let updates = runtimes[name]?.follow(reference) else { return }
+        case let .follow(name, thread, run, reference):
+            guard let updates = runtimes[name]?.follow(reference), let signal else { return }
             await record(thread: thread, run: run, updates: updates, signal: signal)
 
-        case let .regenerate(name, thread, run, outgoing, previous, signal):
-            guard let runtime = runtimes[name] else { return }
+        case let .regenerate(name, thread, run, outgoing, previous):
+            guard let runtime = runtimes[name], let signal else { return }
             let acceptance: Acceptance
             do {
                 acceptance = try await runtime.regenerate(outgoing, previous: previous)
             } catch {
-                await coordinator.regenerateFailed(thread: thread, run: run, error: error)
+                report(.regenerateFailed(thread: thread, run: run, error: error))
                 return
             }
-            await coordinator.regenerateAccepted(thread: thread, run: run, acceptance: acceptance)
+            report(.regenerateAccepted(thread: thread, run: run, reference: acceptance.reference, runtime: name))
             await record(thread: thread, run: run, updates: acceptance.updates, signal: signal)
 
-        case let .answer(name, thread, run, answers, reference, outgoing, signal):
+        case let .answer(name, thread, run, answers, reference, outgoing):
             guard let runtime = runtimes[name] else { return }
             let resumed: RunUpdates?
             do {
                 resumed = try await runtime.answer(answers, for: reference, message: outgoing)
             } catch {
-                await coordinator.answersDelivered(thread: thread, run: run, approvals: [], error: error)
+                report(.answersDelivered(thread: thread, run: run, approvals: [], error: error))
                 return
             }
-            await coordinator.answersDelivered(
-                thread: thread, run: run, approvals: answers.map(\.runtimeID), error: nil)
-            if let resumed { await record(thread: thread, run: run, updates: resumed, signal: signal) }
+            report(.answersDelivered(thread: thread, run: run, approvals: answers.map(\.runtimeID), error: nil))
+            if let resumed, let signal { await record(thread: thread, run: run, updates: resumed, signal: signal) }
 
-        case let .sync(name):
+        case let .listThreads(name):
             guard let runtime = runtimes[name] as? any ThreadListing else { return }
             do {
-                for thread in await coordinator.threadsToSync(try await runtime.threads()) {
-                    await coordinator.applyRemote(thread, messages: try await runtime.messages(inThread: thread.id))
-                }
+                report(.remoteThreads(runtime: name, threads: try await runtime.threads()))
             } catch {
-                logger.warning(
-                    "could not pull from the runtime", metadata: ["runtime": "\(name)", "error": "\(error)"])
+                report(.syncFailed(runtime: name, error: error))
+            }
+
+        case let .fetchMessages(name, thread):
+            guard let runtime = runtimes[name] as? any ThreadListing else { return }
+            do {
+                report(
+                    .remoteMessages(
+                        runtime: name, thread: thread, messages: try await runtime.messages(inThread: thread.id)))
+            } catch {
+                report(.syncFailed(runtime: name, error: error))
             }
 
         case let .abort(name, thread, run, reference, withdraw):
@@ -87,9 +93,9 @@ struct Worker: Sendable {
                     answer = try await runtime.answer(withdraw.answers, for: reference, message: withdraw.outgoing)
                 }
                 try await runtime.abort(reference)
-                await coordinator.abortDelivered(thread: thread, run: run, error: nil)
+                report(.abortDelivered(thread: thread, run: run, error: nil))
             } catch {
-                await coordinator.abortDelivered(thread: thread, run: run, error: error)
+                report(.abortDelivered(thread: thread, run: run, error: error))
             }
             if let answer { await drain(answer) }
         }
@@ -106,17 +112,15 @@ struct Worker: Sendable {
         }
     }
 
-    /// Feeds a run's updates to the coordinator until the run ends, racing an abort: when the signal
-    /// fires, the updates are cancelled, which closes a streaming connection.
+    /// Reports a run's updates until the run ends, racing its signal: when the signal fires (an abort,
+    /// the run let go of), the updates are cancelled, which closes a streaming connection.
     private func record(thread: String, run: String, updates: RunUpdates, signal: AbortSignal) async {
-        let coordinator = coordinator
-        var failure: (any Error)?
+        let report = report
+        var failure: RuntimeError?
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await updates.forEach { update in
-                        await coordinator.runUpdate(thread: thread, run: run, update: update)
-                    }
+                    try await updates.forEach { update in report(.runUpdate(thread: thread, run: run, update: update)) }
                 }
                 group.addTask {
                     await signal.wait()
@@ -125,9 +129,57 @@ struct Worker: Sendable {
                 try await group.next()
                 group.cancelAll()
             }
-        } catch {
+        } catch let error as RuntimeError {
             failure = error
+        } catch is CancellationError {
+            failure = RuntimeError(.cancelled, "cancelled")
+        } catch {
+            failure = RuntimeError(.protocolViolation, "\(error)")
         }
-        await coordinator.runStreamEnded(thread: thread, run: run, error: failure)
+        report(.runStreamEnded(thread: thread, run: run, error: failure))
+    }
+}
+
+/// Lets a run's worker notice that its run is let go of (an abort, a thread read again, shutdown)
+/// while it waits on the network.
+final class AbortSignal: Sendable {
+    private struct State {
+        var fired = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    var isFired: Bool { state.withLock { $0.fired } }
+
+    /// Returns when fired, at once if it already was, or when the waiting task is cancelled.
+    func wait() async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
     }
 }

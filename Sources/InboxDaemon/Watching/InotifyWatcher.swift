@@ -1,5 +1,6 @@
 internal import CInotifyTools
 import Foundation
+import InboxCore
 import Synchronization
 
 /// Watches the inbox with libinotifytools, on a thread of its own.

@@ -141,6 +141,26 @@ public final class JournalFile: @unchecked Sendable {
         return entries
     }
 
+    /// Stages entries already chained elsewhere (by the delivery machine) without writing them. Each
+    /// must follow the journal's last entry (seq and hash); a break in the chain is refused whole.
+    public func stage(entries: [JournalEntry]) throws(StoreError) {
+        var tail = last
+        var lines: [UInt8] = []
+        for entry in entries {
+            guard entry.seq == (tail?.seq ?? 0) + 1, entry.prev == (tail?.hash ?? JournalCodec.genesis) else {
+                throw StoreError(
+                    .notAllowed,
+                    "line \(entry.seq) does not follow line \(tail?.seq ?? 0) of the journal (a daemon bug): nothing was written",
+                    path: path)
+            }
+            lines += JournalCodec.encode(entry)
+            lines.append(10)
+            tail = entry
+        }
+        staged += lines
+        last = tail
+    }
+
     /// Writes the staged lines with one write and one fsync.
     ///
     /// First it checks that the file at `path` is still the one this journal has open, at the length

@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 
 /// One AG-UI run as a pure state machine: events in, `RunUpdate`s out. No IO, so every ordering rule
 /// and every misbehaviour is tested without a socket (Tests/InboxDaemonTests/AGUIRunTests.swift).

@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 
 /// AG-UI's JSON, as the public protocol spells it (docs.ag-ui.com; `ag_ui.core` 1.0): the request
 /// (`RunAgentInput`) and the events of the answer. camelCase; unset optional fields are left out, never

@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 import NIOHTTP1
 
 extension ControlPlaneClient: ThreadListing {

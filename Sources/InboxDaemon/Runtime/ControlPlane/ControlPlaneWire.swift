@@ -1,3 +1,5 @@
+import InboxCore
+
 /// The control plane's JSON, exactly as docs/runtime-api.md spells it.
 enum ControlPlaneWire {
     struct Agents: Decodable {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import InboxCore
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import ChatModel
 import Foundation
+import InboxCore
 import NIOCore
 import NIOHTTP1
 

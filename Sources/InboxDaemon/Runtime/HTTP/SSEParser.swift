@@ -1,3 +1,5 @@
+import InboxCore
+
 /// One server-sent event: what a `data:` block (and its `event:` / `id:` fields) dispatches.
 struct SSEEvent: Sendable, Hashable {
     /// The `event:` field, "message" when absent.

@@ -1,3 +1,5 @@
+import InboxCore
+
 /// A bearer token. Prints as `<redacted>` so it cannot reach a log, a journal or a page by accident.
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     let value: String

@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 
 /// RFC 6902 JSON Patch over `JSONValue`, with RFC 6901 JSON Pointers: what AG-UI's `STATE_DELTA`
 /// carries.

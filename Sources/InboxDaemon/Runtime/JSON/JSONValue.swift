@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 
 /// A JSON document of any shape: the parts of runtime protocols Letterbox passes through without a
 /// schema (AG-UI state, custom events, interrupt payloads, usage).

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChatModel
 import Foundation
+import InboxCore
 import Logging
 import NIOCore
 import NIOHTTP1

@@ -1,4 +1,5 @@
 import ChatModel
+import InboxCore
 
 /// An OpenAI chat completions stream as a pure accumulator: each SSE `data:` payload in, `RunUpdate`s
 /// out. No IO (Tests/InboxDaemonTests/OpenAIStreamTests.swift).

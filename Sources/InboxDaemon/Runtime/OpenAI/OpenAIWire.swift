@@ -1,4 +1,5 @@
 import Foundation
+import InboxCore
 
 /// The OpenAI chat completions request, as OpenAI-compatible servers (OpenAI, Ollama, llama.cpp's
 /// server, vLLM) accept it. Replies are read as `JSONValue` (OpenAIStream), which tolerates the small

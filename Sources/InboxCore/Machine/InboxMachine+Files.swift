@@ -1,92 +1,102 @@
 import ChatModel
-import Foundation
-import InboxStore
-import Logging
 
 /// Files: what the watcher reports, the quiet window, and what each kind of file means.
-extension InboxCoordinator {
-    /// A watcher event. Nothing is read yet: the path waits for its quiet window (docs/format.md §4.2).
-    func fileEvent(_ event: InotifyWatcher.Event) {
-        defer { commit() }
-        switch event {
-        case let .written(path):
-            noteWrite(path)
-        case let .removed(path):
-            guard let (thread, rest) = split(path) else { return }
-            if rest.isEmpty {
-                threads[thread] = nil
-                idle[thread] = nil
-                unloaded.remove(thread)
-                siteDirty.insert(thread)
-            } else if threads[thread] != nil {
-                siteDirty.insert(thread)
-            }
-        case let .folderCreated(path):
-            guard let (thread, _) = split(path) else {
-                return
-            }
-            // Files can land in a new folder before its watch exists: look at everything in it now.
-            if let book = book(thread) { rescan(book) }
-        case .overflow:
-            logger.warning("inotify queue overflowed; rescanning the inbox")
-            rescanAll()
-        }
-        flushSite()
-    }
-
-    private func noteWrite(_ path: String) {
-        guard let (thread, rest) = split(path) else { return }
-        if rest.isEmpty { return }
-        let components = rest.split(separator: "/").map(String.init)
+extension InboxMachine {
+    /// A write in a thread folder. Nothing is read yet: the path waits for its quiet window
+    /// (docs/format.md §4.2).
+    func noteWrite(thread: String, path: String) {
+        guard Names.isValidThreadName(thread), !path.isEmpty else { return }
+        let components = path.split(separator: "/").map(String.init)
         switch FileClassifier.classify(components, type: .file) {
         case .artefact, .draft, .journal:
             return
         case .reply, .toolCall, .remote:
             // The daemon's own writes (journaled before they are made) need no quiet window.
-            if let book = threads[thread], isKnownDaemonFile(book, rest) { return }
+            if let book = threads[thread], isKnownDaemonFile(book, path) { return }
             fallthrough
         default:
-            settling[path] = clock.now + settle
-            wake(at: clock.now + settle)
+            settling[thread + "/" + path] = now.moment.adding(milliseconds: settle)
+            wake(in: settle)
         }
     }
 
-    /// Handles every path whose quiet window has passed.
-    func processSettled(at instant: ContinuousClock.Instant) {
-        let due = settling.filter { $0.value <= instant }.map(\.key).sorted()
-        for path in due {
-            settling[path] = nil
-            handleSettled(path)
+    func fileRemoved(thread: String, path: String) {
+        if path.isEmpty {
+            threads[thread] = nil
+            idle[thread] = nil
+            unloaded.remove(thread)
+            out.released.append(thread)
+            out.siteChanged.insert(thread)
+        } else if threads[thread] != nil {
+            out.siteChanged.insert(thread)
         }
-        if !due.isEmpty { schedule() }
+    }
+
+    /// Files can land in a new folder before its watch exists: look at everything in it now.
+    func folderCreated(_ thread: String) {
+        guard Names.isValidThreadName(thread) else { return }
+        if threads[thread] != nil {
+            out.listings.insert(thread)
+        } else {
+            _ = book(thread)
+        }
+    }
+
+    /// Asks for every path whose quiet window has passed to be read.
+    func processSettled() {
+        let due = settling.filter { $0.value <= now.moment }.map(\.key).sorted()
+        for key in due {
+            settling[key] = nil
+            guard let slash = key.firstIndex(of: "/") else { continue }
+            let thread = String(key[..<slash])
+            let path = String(key[key.index(after: slash)...])
+            if let book = threads[thread] {
+                guard book.problem == nil else { continue }
+                out.reads[thread, default: []].append(path)
+            } else {
+                dueReads[thread, default: []].append(path)
+                _ = book(thread)
+            }
+        }
         if let next = settling.values.min() { wake(at: next) }
     }
 
-    private func handleSettled(_ path: String) {
-        guard let (thread, rest) = split(path), let book = book(thread), book.problem == nil else { return }
-        guard let entry = try? FileSystem.entry(at: path) else { return }
-        // Written again inside the window (an editor still busy)? Wait for another quiet window.
-        let age = now().milliseconds - entry.mtime.milliseconds
-        if age >= 0 && age < Int64(configuration.delivery.settleMilliseconds) {
-            settling[path] = clock.now + .milliseconds(Int64(configuration.delivery.settleMilliseconds) - age)
-            return
+    /// Files read for the machine: each is handled, unless it was written again inside its window.
+    func filesRead(_ thread: String, _ reads: [FileRead]) {
+        guard let book = book(thread, waiting: .filesRead(thread: thread, reads)) else { return }
+        guard book.problem == nil else { return }
+        for read in reads {
+            guard let file = read.file else {
+                book.knownFiles.remove(read.path)
+                continue  // gone
+            }
+            book.knownFiles.insert(read.path)
+            // Written again inside the window (an editor still busy)? Wait for another quiet window.
+            let age = now.wall.milliseconds - file.mtime.milliseconds
+            if age >= 0 && age < settle {
+                settling[thread + "/" + read.path] = now.moment.adding(milliseconds: settle - age)
+                wake(in: settle - age)
+                continue
+            }
+            handle(book, path: read.path, read: read)
         }
-        handle(book, relativePath: rest, entry: entry)
+        schedule()
     }
 
-    /// Looks at every file of a thread (at start, after an overflow, for a new folder).
-    func rescan(_ book: ThreadBook) {
-        guard book.problem == nil, let files = try? InboxReader.listThreadFiles(book.folder, inbox: workspace.inbox)
-        else { return }
-        let cutoff = now().milliseconds - Int64(configuration.delivery.settleMilliseconds)
+    /// Looks at every file of a thread (when it is read, after an overflow, for a new folder).
+    func rescan(_ book: ThreadMachine, files: [DiskFile]) {
+        guard book.problem == nil else { return }
+        book.knownFiles.formUnion(files.map(\.name))
+        let cutoff = now.wall.milliseconds - settle
         for file in files {
             switch file.kind {
             case .artefact, .draft, .journal, .threadMeta:
                 continue
             case .message(let id):
-                // Known messages are checked for edits when written; here only new files matter.
-                if book.state.message(id) != nil
-                    || book.state.rejected[file.name]?.sha256 != nil && stampUnchanged(book, file)
+                // Accepted messages are checked for edits when written; here only new files matter (and
+                // one detected but not accepted, which a lost batch could leave).
+                if book.state.message(id)?.acceptedAt != nil
+                    || book.state.rejected[file.name]?.sha256 != nil && book.rejectedStamps[file.name] == file.stamp
                 {
                     continue
                 }
@@ -94,83 +104,79 @@ extension InboxCoordinator {
                 if book.controlsDone.contains(FileClassifier.controlsFolder + "/" + name) { continue }
             case .approval:
                 if book.state.approval(String(file.name.dropLast(3)))?.isPending != true { continue }
+            case .reply, .toolCall, .remote:
+                if isKnownDaemonFile(book, file.name) { continue }
             default:
-                break
+                if book.rejectedStamps[file.name] == file.stamp { continue }
             }
-            let path = book.folder + "/" + file.name
             if file.mtime.milliseconds > cutoff {
-                settling[path] = clock.now + settle
-                wake(at: clock.now + settle)
-            } else if let entry = try? FileSystem.entry(at: path) {
-                handle(book, relativePath: file.name, entry: entry)
+                settling[book.id + "/" + file.name] = now.moment.adding(milliseconds: settle)
+                wake(in: settle)
+            } else {
+                out.reads[book.id, default: []].append(file.name)
             }
         }
     }
 
-    func rescanAll() {
-        defer { commit() }
-        guard let entries = try? FileSystem.listTypes(workspace.inbox) else { return }
-        for entry in entries {
-            switch FileClassifier.classifyRoot(entry.name, type: entry.type) {
+    /// The inbox root and the thread folders, listed again: new and changed threads are looked at,
+    /// idle ones whose listing did not change are left alone, and quiet ones let go of.
+    func rescanned(root: [RootItem]?, listings: [String: [DiskFile]]) {
+        for item in root ?? [] {
+            switch FileClassifier.classifyRoot(item.name, type: item.type) {
             case let .thread(id):
-                if let stamp = idle[id] {
-                    // An idle thread is read again only if its folder changed.
-                    guard
-                        let files = try? InboxReader.listThreadFiles(
-                            workspace.threadFolder(id), inbox: workspace.inbox),
-                        Self.listingStamp(files) != stamp
-                    else { continue }
-                }
-                if let book = book(id) {
-                    rescan(book)
-                    schedule()
-                    evictIfIdle(book)
+                if threads[id] == nil, loading[id] == nil {
+                    if let stamp = idle[id], let files = listings[id], Self.listingStamp(files) == stamp { continue }
+                    // Not read yet: the catch-up reads it.
+                    if idle[id] == nil, listings[id] == nil, unloaded.contains(id) { continue }
+                    _ = book(id)
                 }
             case let .rejected(reason):
-                rejectRoot(entry.name, reason: reason)
+                rejectRoot(item.name, reason: reason)
             case .journal, .ignored:
                 break
             }
         }
+        for (id, files) in listings.sorted(by: { $0.key < $1.key }) {
+            guard let book = threads[id] else { continue }
+            rescan(book, files: files)
+            schedule()
+            if root != nil { evictIfIdle(book, files: files) }
+        }
         schedule()
-    }
-
-    private func stampUnchanged(_ book: ThreadBook, _ file: DiskFile) -> Bool {
-        book.rejectedStamps[file.name] == file.stamp
     }
 
     // MARK: What a file means
 
-    func handle(_ book: ThreadBook, relativePath: String, entry: DirectoryEntry) {
-        let components = relativePath.split(separator: "/").map(String.init)
-        let kind = FileClassifier.classify(components, type: entry.type)
+    func handle(_ book: ThreadMachine, path: String, read: FileRead) {
+        let components = path.split(separator: "/").map(String.init)
+        let kind = FileClassifier.classify(components, type: read.type)
         switch kind {
         case .artefact, .draft, .journal:
             return
         case .threadMeta:
-            readMeta(book)
-            siteDirty.insert(book.id)
+            readMeta(book, read.content)
+            out.siteChanged.insert(book.id)
         case let .message(id):
-            message(book, id: id, file: relativePath, entry: entry)
+            message(book, id: id, file: path, read: read)
         case let .approval(reply, index):
-            approvalFile(book, id: "\(reply).approval-\(index)", file: relativePath, entry: entry)
+            approvalFile(book, id: "\(reply).approval-\(index)", file: path, read: read)
         case .reply, .toolCall, .remote:
             // The daemon journals its files before writing them, so an unknown one is the operator's.
-            if !isKnownDaemonFile(book, relativePath) {
+            if !isKnownDaemonFile(book, path) {
                 reject(
-                    book, file: relativePath, entry: entry,
+                    book, file: path, read: read,
                     reason:
                         "names ending in .reply.md, .tool-N.md, .approval-N.md and .remote.md are reserved for files Letterbox writes; rename it"
                 )
             }
         case let .control(name):
-            control(book, name: name, entry: entry)
+            control(book, name: name, read: read)
         case let .unsupported(reason):
-            reject(book, file: relativePath, entry: entry, reason: reason)
+            reject(book, file: path, read: read, reason: reason)
         }
     }
 
-    private func isKnownDaemonFile(_ book: ThreadBook, _ file: String) -> Bool {
+    func isKnownDaemonFile(_ book: ThreadMachine, _ file: String) -> Bool {
         if book.state.runs.values.contains(where: { $0.file == file || $0.toolCalls.contains { $0.file == file } }) {
             return true
         }
@@ -180,42 +186,36 @@ extension InboxCoordinator {
     }
 
     /// Records a rejection once per file content (or once per folder).
-    func reject(_ book: ThreadBook, file: String, entry: DirectoryEntry, reason: String) {
+    func reject(_ book: ThreadMachine, file: String, read: FileRead, reason: String) {
         var sha: String?
-        if entry.type == .file,
-            let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 << 20, beneath: workspace.inbox)
-        {
-            sha = SHA256Hex.digest(bytes)
-        }
-        book.rejectedStamps[file] = entry.stamp
+        if read.type == .file, case let .success(bytes)? = read.content { sha = SHA256Hex.digest(bytes) }
+        if let stamp = read.file?.stamp { book.rejectedStamps[file] = stamp }
         if let previous = book.state.rejected[file], previous.sha256 == sha, previous.reason == reason { return }
         append(book, .daemon, .rejected(file: file, reason: reason, sha256: sha))
-        logger.info(
-            "file not sent", metadata: ["thread.id": "\(book.id)", "file.path": "\(file)", "reason": "\(reason)"])
+        note(.info, "file not sent", ["thread.id": book.id, "file.path": file, "reason": reason])
     }
 
     /// A message file settled: a new message is detected and accepted (or rejected with the reason);
     /// a change to one already accepted is recorded as an edit, never sent.
-    private func message(_ book: ThreadBook, id: String, file: String, entry: DirectoryEntry) {
-        guard entry.type == .file else { return }
-        let path = book.folder + "/" + file
-        let limit = workspace.config.limits.messageBytes
+    private func message(_ book: ThreadMachine, id: String, file: String, read: FileRead) {
+        guard read.type == .file else { return }
+        let limit = configuration.limits.messageBytes
         let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.readFile(path, maxBytes: limit, beneath: workspace.inbox)
-        } catch {
-            reject(
-                book, file: file, entry: entry,
-                reason: "\(error.message); it was not sent")
+        switch read.content {
+        case let .success(content)?: bytes = content
+        case let .failure(problem)?:
+            reject(book, file: file, read: read, reason: "\(problem.message); it was not sent")
+            return
+        case nil:
             return
         }
         let sha = SHA256Hex.digest(bytes)
         if let known = book.state.message(id), known.acceptedAt != nil {
             if sha != known.sha256 && !known.edits.contains(where: { $0.sha256 == sha }) {
                 append(book, .operator, .editedAfterSend(message: id, file: file, sha256: sha))
-                logger.info(
-                    "message edited after it was accepted; not sent again",
-                    metadata: ["thread.id": "\(book.id)", "message.id": "\(id)"])
+                note(
+                    .info, "message edited after it was accepted; not sent again",
+                    ["thread.id": book.id, "message.id": id])
             }
             return
         }
@@ -224,7 +224,9 @@ extension InboxCoordinator {
         do {
             parsed = try OperatorMessage.parse(id: id, bytes: bytes, maxBytes: limit)
         } catch {
-            reject(book, file: file, entry: entry, reason: error.located(in: workspace.relative(path)).description)
+            reject(
+                book, file: file, read: read,
+                reason: error.located(in: "\(configuration.inboxPath)/\(book.id)/\(file)").description)
             return
         }
         let agent = book.agent(for: parsed.agent, default: defaultAgent) ?? ""
@@ -236,7 +238,10 @@ extension InboxCoordinator {
                 (.operator, .detected(message: id, file: file, sha256: sha)),
                 (.daemon, .accepted(message: id, requestID: requestID, agent: agent, sha256: sha)),
             ])
-        if accepted { book.accepted[id] = parsed }
+        if accepted {
+            book.accepted[id] = parsed
+            remember(book, file, bytes: bytes)
+        }
     }
 
     /// The agent for messages that name none: configured, or the only chat agent there is.
@@ -247,13 +252,11 @@ extension InboxCoordinator {
     }
 
     /// An approval file settled: one tick is an answer; two, or a removed box, is recorded as not an answer.
-    private func approvalFile(_ book: ThreadBook, id: String, file: String, entry: DirectoryEntry) {
-        guard let approval = book.state.approval(id),
-            let bytes = try? FileSystem.readFile(book.folder + "/" + file, maxBytes: 1 << 20, beneath: workspace.inbox)
-        else {
+    private func approvalFile(_ book: ThreadMachine, id: String, file: String, read: FileRead) {
+        guard let approval = book.state.approval(id), case let .success(bytes)? = read.content else {
             if !isKnownDaemonFile(book, file) && book.state.approval(id) == nil {
                 reject(
-                    book, file: file, entry: entry,
+                    book, file: file, read: read,
                     reason:
                         "names ending in .approval-N.md are reserved for approval requests Letterbox writes; rename it")
             }
@@ -291,28 +294,31 @@ extension InboxCoordinator {
     // MARK: Controls
 
     /// A control file settled: act on it once, and journal what happened (docs/format.md §8).
-    private func control(_ book: ThreadBook, name: String, entry: DirectoryEntry) {
+    private func control(_ book: ThreadMachine, name: String, read: FileRead) {
         let file = FileClassifier.controlsFolder + "/" + name
-        guard !book.controlsDone.contains(file), entry.type == .file else { return }
+        guard !book.controlsDone.contains(file), read.type == .file else { return }
         book.controlsDone.insert(file)
         let request: ControlRequest
-        do {
-            request = try ControlRequest.parse(
-                fileName: name,
-                bytes: try FileSystem.readFile(book.folder + "/" + file, maxBytes: 64 * 1024, beneath: workspace.inbox))
-        } catch let error as FormatError {
-            append(
-                book, .operator,
-                .control(
-                    file: file, outcome: .error,
-                    reason: error.located(in: workspace.relative(book.folder + "/" + file)).description, detail: nil))
+        switch read.content {
+        case let .success(bytes)?:
+            do {
+                request = try ControlRequest.parse(fileName: name, bytes: bytes)
+            } catch {
+                append(
+                    book, .operator,
+                    .control(
+                        file: file, outcome: .error,
+                        reason: error.located(in: "\(configuration.inboxPath)/\(book.id)/\(file)").description,
+                        detail: nil))
+                return
+            }
+        case let .failure(problem)?:
+            append(book, .operator, .control(file: file, outcome: .error, reason: problem.message, detail: nil))
             return
-        } catch {
-            append(book, .operator, .control(file: file, outcome: .error, reason: "\(error)", detail: nil))
+        case nil:
             return
         }
-        let outcome = perform(request, in: book, file: file)
-        switch outcome {
+        switch perform(request, in: book, file: file) {
         case let .success(detail):
             append(book, .operator, .control(file: file, outcome: .ok, reason: nil, detail: detail))
         case let .failure(reason):
@@ -326,7 +332,7 @@ extension InboxCoordinator {
         case failure(String)
     }
 
-    func perform(_ request: ControlRequest, in book: ThreadBook, file: String) -> ControlOutcome {
+    func perform(_ request: ControlRequest, in book: ThreadMachine, file: String) -> ControlOutcome {
         switch request.action {
         case .abort:
             return abortRun(book, target: request.target)
@@ -338,7 +344,7 @@ extension InboxCoordinator {
                     request.target.map { "message '\($0)' has not failed" } ?? "no message in this thread has failed")
             }
             for message in targets { append(book, .operator, .retryRequested(message: message.id)) }
-            return .success(Self.json(["retried": targets.map(\.id)]))
+            return .success(DetailJSON.object(["retried": .array(targets.map { .string($0.id) })]).text)
         case .regenerate:
             let candidates = book.state.messages.filter { !$0.runs.isEmpty }
             guard
@@ -350,11 +356,11 @@ extension InboxCoordinator {
             }
             guard book.active == nil else { return .failure("a reply is still running; wait for it or abort it first") }
             let runtime = runtimeName(forAgent: message.agent ?? "")
-            guard runtimes[runtime]?.capabilities.regenerate == true else {
+            guard capabilities(of: runtime)?.regenerate == true else {
                 return .failure("the runtime '\(runtime)' does not support regenerate")
             }
             append(book, .operator, .regenerateRequested(message: message.id))
-            return .success(Self.json(["message": message.id]))
+            return .success(DetailJSON.object(["message": .string(message.id)]).text)
         case .approve, .reject:
             let pending = book.state.pendingApprovals
             let target: ApprovalState
@@ -377,25 +383,7 @@ extension InboxCoordinator {
             answer(
                 book, approval: target.id, decision: request.action == .approve ? .approve : .reject,
                 note: request.note, file: file)
-            return .success(Self.json(["approval": target.id]))
+            return .success(DetailJSON.object(["approval": .string(target.id)]).text)
         }
-    }
-
-    // MARK: Paths
-
-    /// `inbox/ops/hello.md` -> ("ops", "hello.md"); nil outside thread folders.
-    func split(_ path: String) -> (String, String)? {
-        let prefix = workspace.inbox + "/"
-        guard path.hasPrefix(prefix) else { return nil }
-        let relative = path.dropFirst(prefix.count)
-        guard let slash = relative.firstIndex(of: "/") else {
-            let name = String(relative)
-            guard !name.isEmpty, !name.hasPrefix(".") else { return nil }
-            if case .thread = FileClassifier.classifyRoot(name, type: .directory) { return (name, "") }
-            return nil
-        }
-        let thread = String(relative[..<slash])
-        guard Names.isValidThreadName(thread) else { return nil }
-        return (thread, String(relative[relative.index(after: slash)...]))
     }
 }

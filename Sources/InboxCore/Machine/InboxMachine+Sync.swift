@@ -1,11 +1,16 @@
 import ChatModel
-import Foundation
-import InboxStore
-import Logging
 
 /// Pulling from the runtime: threads and messages that exist there but not in the inbox are written as
 /// files (docs/daemon.md). The runtime is the source of truth for what was said in it.
-extension InboxCoordinator {
+extension InboxMachine {
+    /// Asks every runtime that lists threads for them (after the catch-up, then periodically).
+    func requestSync() {
+        guard !stopping else { return }
+        for runtime in configuration.runtimes where runtime.capabilities.threadListing {
+            enqueue(.listThreads(runtime: runtime.name))
+        }
+    }
+
     /// Which of the runtime's threads changed since the last sync (by their `updatedAt`).
     func threadsToSync(_ threads: [RemoteThread]) -> [RemoteThread] {
         threads.filter { thread in
@@ -24,9 +29,8 @@ extension InboxCoordinator {
     /// client ids, operator messages the inbox cannot place wait while one of its deliveries is
     /// unresolved (it may be that one), and are looked at again at the next sync.
     func applyRemote(_ thread: RemoteThread, messages: [RemoteMessage]) {
-        defer { commit() }
         let echoes = messages.contains { $0.clientMessageID != nil }
-        if boundThreads[thread.id] == nil {
+        guard let id = boundThreads[thread.id] else {
             let ours = messages.contains { message in
                 message.clientMessageID.flatMap(Self.threadOfClientID).map(threadExists) ?? false
             }
@@ -36,13 +40,16 @@ extension InboxCoordinator {
                 syncedUpdates[thread.id] = nil
                 return
             }
+            createThread(for: thread, messages: messages)
+            return
         }
-        guard let book = bookBound(to: thread) else { return }
+        guard let book = book(id, waiting: .outcome(.remoteMessages(runtime: "", thread: thread, messages: messages)))
+        else { return }
         guard book.problem == nil else { return }
         var known = Set(book.state.messages.compactMap(\.runtimeID))
         for run in book.state.runs.values {
             if let id = run.runtimeID { known.insert(id) }
-            if let id = run.detail.flatMap({ Self.jsonString($0, key: "runtime_id") }) { known.insert(id) }
+            if let id = run.detail.flatMap({ DetailJSON.string(in: $0, key: "runtime_id") }) { known.insert(id) }
         }
         let ours = Set(book.state.messages.filter { $0.origin == .operator }.compactMap(\.runtimeID))
         let unresolved = book.state.messages.contains(where: Self.mayBeInRuntimeUnsent)
@@ -72,7 +79,6 @@ extension InboxCoordinator {
             }
         }
         if deferred { syncedUpdates[thread.id] = nil }
-        flushSite()
     }
 
     /// An operator message that has been attempted but not acknowledged: the runtime may have it.
@@ -92,7 +98,7 @@ extension InboxCoordinator {
     }
 
     private func threadExists(_ id: String) -> Bool {
-        threads[id] != nil || (Names.isValidThreadName(id) && FileSystem.exists(workspace.threadFolder(id)))
+        threads[id] != nil || unloaded.contains(id) || idle[id] != nil || loading[id] != nil
     }
 
     /// `ops/hello` -> `ops`.
@@ -105,67 +111,73 @@ extension InboxCoordinator {
         client.hasPrefix(thread + "/") ? String(client.dropFirst(thread.count + 1)) : nil
     }
 
-    /// The local thread bound to a runtime thread, creating the folder for one started elsewhere.
-    private func bookBound(to thread: RemoteThread) -> ThreadBook? {
-        if let id = boundThreads[thread.id], let bound = book(id) { return bound }
+    /// A thread started elsewhere: a folder named after its title is made (by the shell), then read,
+    /// then bound to the runtime thread and filled.
+    private func createThread(for thread: RemoteThread, messages: [RemoteMessage]) {
+        guard !pendingBinds.values.contains(where: { $0.thread.id == thread.id }) else { return }
         let base = (Names.slug(thread.title ?? "", maxLength: 60) ?? Names.slug(thread.id) ?? "remote").lowercased()
         var name = base
         var suffix = 2
-        while FileSystem.exists(workspace.threadFolder(name)) {
+        while threadExists(name) || pendingBinds[name] != nil {
             name = "\(base)-\(suffix)"
             suffix += 1
         }
-        do {
-            try WorkspaceInitializer.createThread(name, title: thread.title, agent: thread.agent, in: workspace)
-        } catch {
-            logger.error(
-                "could not create a folder for a runtime thread",
-                metadata: ["thread.runtime": "\(thread.id)", "error": "\(error)"])
-            return nil
-        }
-        guard let book = book(name) else { return nil }
-        append(book, .runtime, .threadBound(runtimeThreadID: thread.id))
-        logger.info(
-            "pulled a thread started elsewhere", metadata: ["thread.id": "\(name)", "thread.runtime": "\(thread.id)"])
-        return book
+        pendingBinds[name] = (thread, messages)
+        loading[name] = []
+        out.newThreads.append(NewThread(name: name, title: thread.title, agent: thread.agent))
+        out.loads.append(Effects.Load(thread: name, bodies: true))
+        note(.info, "pulling a thread started elsewhere", ["thread.id": name, "thread.runtime": thread.id])
     }
 
-    private func pullOperatorMessage(_ book: ThreadBook, _ message: RemoteMessage) {
+    /// After a thread made for a runtime thread is read: bind it and pull what it has.
+    func bindPending(_ book: ThreadMachine) {
+        guard let (thread, messages) = pendingBinds.removeValue(forKey: book.id) else { return }
+        append(book, .runtime, .threadBound(runtimeThreadID: thread.id))
+        applyRemote(thread, messages: messages)
+    }
+
+    private func pullOperatorMessage(_ book: ThreadMachine, _ message: RemoteMessage) {
         guard let slug = Names.slug(message.id, maxLength: 100) else { return }
         var id = slug + ".remote"
         var suffix = 2
-        while book.state.message(id) != nil || FileSystem.exists(book.folder + "/\(id).md") {
+        while book.state.message(id) != nil || book.knownFiles.contains("\(id).md") {
             id = "\(slug)-\(suffix).remote"
             suffix += 1
         }
         let file = DaemonFile(
-            id: id, role: .operator, agent: book.meta.agent ?? "", created: now(), status: "accepted",
+            id: id, role: .operator, agent: book.meta.agent ?? "", created: now.wall, status: "accepted",
             extra: [("runtime-id", message.id), ("author", "another channel")], body: message.content)
         append(book, .runtime, .remoteMessage(message: id, file: id + ".md", runtimeID: message.id))
-        writeFile(book, id + ".md", Array(file.text.utf8), .createDurably)
+        let bytes = Array(file.text.utf8)
+        writeFile(book, id + ".md", bytes, .createDurably)
+        book.knownFiles.insert(id + ".md")
+        remember(book, id + ".md", bytes: bytes)
     }
 
-    private func pullAnswer(_ book: ThreadBook, to local: MessageState, _ message: RemoteMessage) {
+    private func pullAnswer(_ book: ThreadMachine, to local: MessageState, _ message: RemoteMessage) {
         let index = local.runs.count + 1
         let file = FileKind.replyID(message: local.id, index: index) + ".md"
-        guard !FileSystem.exists(book.folder + "/" + file) else { return }
+        guard !book.knownFiles.contains(file) else { return }
         let run = "\(local.id).run-\(index)"
         let agent = book.meta.agent ?? ""
         let document = DaemonFile(
-            id: String(file.dropLast(3)), role: .assistant, agent: agent, inReplyTo: local.id, run: run, created: now(),
-            status: message.status == "complete" ? "complete" : message.status, extra: [("runtime-id", message.id)],
-            body: message.content)
+            id: String(file.dropLast(3)), role: .assistant, agent: agent, inReplyTo: local.id, run: run,
+            created: now.wall, status: message.status == "complete" ? "complete" : message.status,
+            extra: [("runtime-id", message.id)], body: message.content)
         append(
             book, .runtime, .replyStarted(run: run, message: local.id, file: file, agent: agent, runtimeID: message.id))
+        let bytes = Array(document.text.utf8)
         // The file exists (durably) before the line that says the answer is complete.
-        writeFile(book, file, Array(document.text.utf8), .createDurably)
-        commit()
+        writeFile(book, file, bytes, .createDurably)
+        book.knownFiles.insert(file)
+        remember(book, file, bytes: bytes)
+        newBatch()
         let event: JournalEvent
         switch message.status {
         case "complete":
             event = .replyCompleted(
                 run: run, file: file, sha256: SHA256Hex.digest(message.content),
-                detail: Self.json(["runtime_id": message.id]))
+                detail: DetailJSON.object(["runtime_id": .string(message.id)]).text)
         case "aborted":
             event = .replyAborted(run: run, file: file, reason: "aborted in the runtime")
         default:
@@ -175,13 +187,9 @@ extension InboxCoordinator {
     }
 }
 
-extension InboxCoordinator {
-    /// Asks every runtime that lists threads for what changed (after the catch-up, then periodically).
-    func requestSync() {
-        defer { commit() }
-        guard !stopping else { return }
-        for (name, runtime) in runtimes where runtime is any ThreadListing {
-            enqueue(.sync(runtime: name))
-        }
-    }
+/// A thread folder the shell makes for a thread started elsewhere (with its `thread.md`).
+public struct NewThread: Sendable, Hashable {
+    public var name: String
+    public var title: String?
+    public var agent: String?
 }

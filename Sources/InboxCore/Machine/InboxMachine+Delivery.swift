@@ -1,14 +1,11 @@
 import ChatModel
-import Foundation
-import InboxStore
-import Logging
 
 /// Delivery: attempts and their outcomes, the runtime's health, agents, approvals, aborts.
-extension InboxCoordinator {
+extension InboxMachine {
     /// Journals attempt N of `message` and hands out the job that makes it. False when it cannot start.
     /// `behind`: the run in progress that the runtime will queue this message behind; the message is
     /// only delivered, and its own run is followed once that one ends.
-    func startAttempt(_ book: ThreadBook, message: MessageState, behind: ActiveRun? = nil) -> Bool {
+    func startAttempt(_ book: ThreadMachine, message: MessageState, behind: ActiveRun? = nil) -> Bool {
         guard let requestID = message.requestID else { return false }
         let agentName = book.agent(for: messageAgent(book, message), default: defaultAgent)
         guard let agentName, !agentName.isEmpty else {
@@ -24,8 +21,9 @@ extension InboxCoordinator {
         // Agents are checked only against a list the agent's runtime has given (or, for runtimes
         // without one, the configured agents). Until a runtime that lists agents has answered (it is
         // down, or refuses the token), the message goes out and the runtime itself decides.
-        let agentRuntime = runtimeName(forAgent: agentName)
-        if agentsListed.contains(agentRuntime) || runtimes[agentRuntime]?.capabilities.agentListing == false {
+        let runtimeName = runtimeName(forAgent: agentName)
+        guard let capabilities = capabilities(of: runtimeName) else { return false }
+        if agentsListed.contains(runtimeName) || !capabilities.agentListing {
             let chat = agents.filter(\.isChat)
             if !chat.contains(where: { $0.id == agentName }) {
                 let known = agents.first { $0.id == agentName }
@@ -35,40 +33,52 @@ extension InboxCoordinator {
                 return false
             }
         }
-        let runtimeName = runtimeName(forAgent: agentName)
-        guard let runtime = runtimes[runtimeName] else { return false }
-        guard health[runtimeName]?.allowsRequest(now: now()) ?? true else {
+        guard health[runtimeName]?.allowsRequest(now: now.wall) ?? true else {
             if let retryAt = health[runtimeName]?.retryAt {
-                wake(at: clock.now + .milliseconds(max(0, retryAt.milliseconds - now().milliseconds)))
+                wake(in: max(0, retryAt.milliseconds - now.wall.milliseconds))
             }
             return false
         }
         guard let content = acceptedText(book, message) else { return false }
+        if !capabilities.serverHistory, book.contents == nil {
+            // The history is built from the thread's files, which this load did not bring.
+            _ = reload(book)
+            return false
+        }
         let attempt = message.attempts.count + 1
         append(book, .daemon, .attempt(message: message.id, requestID: requestID, attempt: attempt))
         let run = runID(book, message: message)
         var outgoing = OutgoingMessage(
             thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
             message: message.id, requestID: requestID, agent: agentName, content: content, run: run,
-            history: runtime.capabilities.serverHistory ? [] : history(book, before: message.id))
+            history: capabilities.serverHistory ? [] : history(book, before: message.id))
         outgoing.sharedState = lastSharedState(book)
-        if behind != nil {
-            book.sending = message.id
+        if var active = behind {
+            active.queuedSend = message.id
+            book.active = active
             enqueue(
                 .send(
                     runtime: runtimeName, thread: book.id, message: message.id, attempt: attempt, outgoing: outgoing,
-                    signal: nil))
+                    follow: false))
             return true
         }
-        let active = ActiveRun(
+        var active = ActiveRun(
             run: run, message: message.id, agent: agentName, runtime: runtimeName,
             reference: RunReference(run: run, runtimeThreadID: book.state.runtimeThreadID, runtimeMessageID: nil))
-        book.busy = true
+        active.requesting = true
         book.active = active
         enqueue(
             .send(
                 runtime: runtimeName, thread: book.id, message: message.id, attempt: attempt, outgoing: outgoing,
-                signal: active.abort))
+                follow: true))
+        return true
+    }
+
+    /// Asks the shell to read a thread again with its files' texts. False when it is already asked.
+    func reload(_ book: ThreadMachine) -> Bool {
+        guard loading[book.id] == nil else { return false }
+        loading[book.id] = []
+        out.loads.append(Effects.Load(thread: book.id, bodies: true))
         return true
     }
 
@@ -79,15 +89,19 @@ extension InboxCoordinator {
     }
 
     /// The message's own `agent:` (from the parse at acceptance, or the file again after a restart).
-    func messageAgent(_ book: ThreadBook, _ message: MessageState) -> String? {
+    func messageAgent(_ book: ThreadMachine, _ message: MessageState) -> String? {
         guard case .operator = message.origin else { return message.agent.flatMap { $0.isEmpty ? nil : $0 } }
         return parsedMessage(book, message)?.agent
     }
 
     /// The text that was accepted. After a restart it is read again and must still hash to what the
     /// journal recorded; if the file changed in between, the message fails with what to do.
-    func acceptedText(_ book: ThreadBook, _ message: MessageState) -> String? {
+    func acceptedText(_ book: ThreadMachine, _ message: MessageState) -> String? {
         if let parsed = parsedMessage(book, message) { return parsed.body }
+        guard book.contents != nil else {
+            _ = reload(book)
+            return nil
+        }
         append(
             book, .daemon,
             .failed(
@@ -98,15 +112,12 @@ extension InboxCoordinator {
         return nil
     }
 
-    /// The accepted message, parsed: cached from acceptance, else read again and checked against the
-    /// journaled hash (nil when the file changed or is gone).
-    func parsedMessage(_ book: ThreadBook, _ message: MessageState) -> OperatorMessage? {
+    /// The accepted message, parsed: kept from acceptance, else parsed from the loaded bytes and
+    /// checked against the journaled hash (nil when the file changed, is gone, or was not loaded).
+    func parsedMessage(_ book: ThreadMachine, _ message: MessageState) -> OperatorMessage? {
         if let cached = book.accepted[message.id] { return cached }
-        let limit = workspace.config.limits.messageBytes
-        guard
-            let bytes = try? FileSystem.readFile(
-                book.folder + "/" + message.file, maxBytes: limit, beneath: workspace.inbox),
-            SHA256Hex.digest(bytes) == message.sha256,
+        let limit = configuration.limits.messageBytes
+        guard let bytes = book.contents?[message.file], SHA256Hex.digest(bytes) == message.sha256,
             let parsed = try? OperatorMessage.parse(id: message.id, bytes: bytes, maxBytes: limit)
         else { return nil }
         book.accepted[message.id] = parsed
@@ -114,16 +125,44 @@ extension InboxCoordinator {
     }
 
     /// `hello.run-2`: the run id for the next answer to `message`.
-    func runID(_ book: ThreadBook, message: MessageState) -> String {
+    func runID(_ book: ThreadMachine, message: MessageState) -> String {
         "\(message.id).run-\(message.runs.count + 1)"
     }
 
     // MARK: Outcomes
 
+    func handle(_ outcome: Outcome) {
+        switch outcome {
+        case let .delivered(runtime, thread, message, attempt, accepted):
+            delivered(runtime: runtime, thread: thread, message: message, attempt: attempt, accepted: accepted)
+        case let .deliveryFailed(runtime, thread, message, attempt, error):
+            deliveryFailed(runtime: runtime, thread: thread, message: message, attempt: attempt, error: error)
+        case let .runUpdate(thread, run, update):
+            runUpdate(thread: thread, run: run, update: update)
+        case let .runStreamEnded(thread, run, error):
+            runStreamEnded(thread: thread, run: run, error: error)
+        case let .regenerateAccepted(thread, run, reference, runtime):
+            regenerateAccepted(thread: thread, run: run, reference: reference, runtime: runtime)
+        case let .regenerateFailed(thread, run, error):
+            regenerateFailed(thread: thread, run: run, error: error)
+        case let .answersDelivered(thread, run, approvals, error):
+            answersDelivered(thread: thread, run: run, approvals: approvals, error: error)
+        case let .abortDelivered(thread, run, error):
+            abortDelivered(thread: thread, run: run, error: error)
+        case let .agentsListed(runtime, result):
+            agentsListed(runtime: runtime, result: result)
+        case let .remoteThreads(runtime, list):
+            for thread in threadsToSync(list) { enqueue(.fetchMessages(runtime: runtime, thread: thread)) }
+        case let .remoteMessages(_, thread, messages):
+            applyRemote(thread, messages: messages)
+        case let .syncFailed(runtime, error):
+            note(.warning, "could not pull from the runtime", ["runtime": runtime, "error": error.message])
+        }
+    }
+
     /// The runtime acknowledged the message: bind the thread, journal `sent`, and start recording the run.
     /// `runtime` is the one the job went to: the run ahead of a queued message may have ended by now.
-    func delivered(runtime: String, thread: String, message: String, attempt: Int, acceptance: Acceptance) {
-        defer { commit() }
+    func delivered(runtime: String, thread: String, message: String, attempt: Int, accepted: Accepted) {
         recordSuccess(runtime: runtime)
         // The thread may have been read again meanwhile (its journal replaced): then this attempt was
         // closed and is retried with the same key, which the runtime answers the same way.
@@ -131,54 +170,65 @@ extension InboxCoordinator {
             case .sending(attempt) = state.delivery
         else { return }
         var events: [(Actor, JournalEvent)] = []
-        if let runtimeThread = acceptance.runtimeThreadID, book.state.runtimeThreadID != runtimeThread {
+        if let runtimeThread = accepted.runtimeThreadID, book.state.runtimeThreadID != runtimeThread {
             events.append((.runtime, .threadBound(runtimeThreadID: runtimeThread)))
         }
         events.append(
             (
                 .runtime,
-                .sent(message: message, requestID: requestID, attempt: attempt, runtimeID: acceptance.runtimeMessageID)
+                .sent(message: message, requestID: requestID, attempt: attempt, runtimeID: accepted.runtimeMessageID)
             ))
         append(book, events)
         book.accepted[message] = nil
         delivered += 1
-        logger.info(
-            "delivered", metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "attempt": "\(attempt)"])
-        if book.sending == message {
-            // Queued behind the active run, and followed when that one ends (which may have happened).
-            book.sending = nil
+        note(.info, "delivered", ["thread.id": thread, "message.id": message, "attempt": "\(attempt)"])
+        switch book.phase {
+        case var .running(active) where active.queuedSend == message:
+            // Queued behind the active run, and followed when that one ends.
+            active.queuedSend = nil
+            book.active = active
             schedule()
-        } else {
-            book.active?.reference = acceptance.reference
-            flushSite()
+        case .acknowledging(message):
+            book.phase = .idle  // the run ahead ended meanwhile: its own run is followed now
+            schedule()
+        case var .running(active) where active.message == message:
+            active.reference = accepted.reference
+            book.active = active
+        default:
+            break
         }
     }
 
     /// An attempt failed: retry later, pause, or fail the message, as the error says.
     func deliveryFailed(runtime: String, thread: String, message: String, attempt: Int, error: RuntimeError) {
-        defer { commit() }
         guard let book = threads[thread] else { return }
-        if book.sending == message {
-            book.sending = nil  // the run in progress goes on
-        } else {
-            book.busy = false
-            book.active = nil
+        switch book.phase {
+        case var .running(active) where active.queuedSend == message:
+            active.queuedSend = nil  // the run in progress goes on
+            book.active = active
+        case .acknowledging(message):
+            book.phase = .idle
+        case let .running(active) where active.message == message && active.requesting:
+            book.phase = .idle
+        default:
+            break
         }
         guard case .sending(attempt) = book.state.message(message)?.delivery else { return }
         switch error.kind {
         case let .transient(retryAfter):
             recordFailure(runtime: runtime, reason: error.message)
-            let accepted = book.state.message(message)?.acceptedAt ?? now()
-            let age = now().milliseconds - accepted.milliseconds
-            switch retry.decide(attempt: attempt, ageMilliseconds: age, retryAfterSeconds: retryAfter, unit: random()) {
+            let acceptedAt = book.state.message(message)?.acceptedAt ?? now.wall
+            let age = now.wall.milliseconds - acceptedAt.milliseconds
+            switch retry.decide(attempt: attempt, ageMilliseconds: age, retryAfterSeconds: retryAfter, unit: now.random)
+            {
             case let .retry(delay):
-                let notBefore = now().adding(milliseconds: delay)
-                let hint = retryAfter.map { String(format: " (Retry-After: %.0f s)", $0) } ?? ""
+                let notBefore = now.wall.adding(milliseconds: delay)
+                let hint = retryAfter.map { " (Retry-After: \(Int($0.rounded())) s)" } ?? ""
                 append(
                     book, .daemon,
                     .retryScheduled(
                         message: message, attempt: attempt, reason: error.message + hint, notBefore: notBefore))
-                wake(at: clock.now + .milliseconds(delay))
+                wake(in: delay)
             case .giveUp:
                 let limit =
                     retry.maxAttempts.map { attempt >= $0 } == true
@@ -206,54 +256,40 @@ extension InboxCoordinator {
             // Shutting down: the attempt stays open and the next start retries it with the same key.
             return
         }
-        logger.info(
-            "delivery failed",
-            metadata: ["thread.id": "\(thread)", "message.id": "\(message)", "error": "\(error.message)"])
+        note(.info, "delivery failed", ["thread.id": thread, "message.id": message, "error": error.message])
         schedule()
     }
 
     // MARK: Health
 
     /// A request to `runtime` succeeded: a pause for the token and a degraded state end at once, also
-    /// those an earlier daemon journaled (`RuntimeHealth.journaled…`), so the status never stays stale.
+    /// those an earlier daemon journaled, so the status never stays stale.
     func recordSuccess(runtime: String) {
         guard var state = health[runtime] else { return }
         state.probing = false
         if state.authPause != nil || state.journaledAuthFailing {
             state.authPause = nil
-            clearJournaledHealth(authFailing: true)
+            for name in health.keys { health[name]?.journaledAuthFailing = false }
             appendInbox(.daemon, .authRecovered)
-            logger.notice("the runtime accepts the token again", metadata: ["runtime": "\(runtime)"])
+            note(.notice, "the runtime accepts the token again", ["runtime": runtime])
         }
         if state.breaker.recordSuccess() == .recovered || state.journaledDegraded {
-            clearJournaledHealth(authFailing: false)
+            for name in health.keys { health[name]?.journaledDegraded = false }
             appendInbox(.daemon, .runtimeRecovered)
-            logger.notice("runtime recovered", metadata: ["runtime": "\(runtime)"])
+            note(.notice, "runtime recovered", ["runtime": runtime])
         }
         state.journaledDegraded = false
         state.journaledAuthFailing = false
         health[runtime] = state
     }
 
-    /// The inbox journal's runtime health is one state for all runtimes: once recovery is journaled,
-    /// no other runtime journals it again.
-    private func clearJournaledHealth(authFailing: Bool) {
-        for name in health.keys {
-            if authFailing {
-                health[name]?.journaledAuthFailing = false
-            } else {
-                health[name]?.journaledDegraded = false
-            }
-        }
-    }
-
     func recordFailure(runtime: String, reason: String) {
         guard var state = health[runtime] else { return }
         state.probing = false
-        if state.breaker.recordFailure(now: now()) == .degraded {
+        if state.breaker.recordFailure(now: now.wall) == .degraded {
             appendInbox(
                 .daemon, .runtimeDegraded(reason: "\(state.breaker.threshold) failures in a row; last: \(reason)"))
-            logger.warning("runtime degraded", metadata: ["runtime": "\(runtime)", "reason": "\(reason)"])
+            note(.warning, "runtime degraded", ["runtime": runtime, "reason": reason])
         }
         health[runtime] = state
     }
@@ -262,15 +298,16 @@ extension InboxCoordinator {
     func pauseForAuthentication(runtime: String, reason: String) -> Timestamp {
         var state = health[runtime] ?? RuntimeHealth(breaker: CircuitBreaker(configuration.delivery.breaker))
         let backoff = min(60_000, (state.authPause?.backoffMilliseconds ?? 1000) * 2)
-        let retryAt = now().adding(milliseconds: backoff)
-        if state.authPause == nil {
+        let retryAt = now.wall.adding(milliseconds: backoff)
+        if state.authPause == nil && !state.journaledAuthFailing {
             appendInbox(.daemon, .authFailed(reason: reason))
-            logger.error("the runtime refuses the token; delivery is paused", metadata: ["runtime": "\(runtime)"])
+            note(.error, "the runtime refuses the token; delivery is paused", ["runtime": runtime])
         }
-        state.authPause = (reason, retryAt, backoff)
+        state.authPause = RuntimeHealth.AuthPause(reason: reason, retryAt: retryAt, backoffMilliseconds: backoff)
+        state.journaledAuthFailing = false
         state.probing = false
         health[runtime] = state
-        wake(at: clock.now + .milliseconds(backoff))
+        wake(in: backoff)
         return retryAt
     }
 
@@ -278,19 +315,23 @@ extension InboxCoordinator {
 
     /// A runtime listed its agents: keep them (with the configured ones) and journal a change.
     func agentsListed(runtime: String, result: Result<[RuntimeAgent], RuntimeError>) {
-        defer { commit() }
         switch result {
         case let .success(list):
             agentsListed.insert(runtime)
             agentListRetry[runtime] = nil
-            agents.removeAll { agent in agent.runtime == runtime && !configuration.agents.contains { $0.id == agent.id }
+            agents.removeAll { agent in
+                agent.runtime == runtime && !configuration.agents.contains { $0.id == agent.id }
             }
             agents += list.filter { listed in !agents.contains { $0.id == listed.id } }
             agents.sort { $0.id < $1.id }
-            let detail = Self.json(
-                agents.map { agent -> [String: Any] in
-                    ["id": agent.id, "name": agent.name ?? agent.id, "scopes": agent.scopes, "runtime": agent.runtime]
-                })
+            let detail = DetailJSON.array(
+                agents.map { agent in
+                    .object([
+                        "id": .string(agent.id), "name": .string(agent.name ?? agent.id),
+                        "scopes": .array(agent.scopes.map(DetailJSON.string)), "runtime": .string(agent.runtime),
+                    ])
+                }
+            ).text
             if inboxState.agents != detail { appendInbox(.daemon, .agentsListed(detail: detail)) }
             recordSuccess(runtime: runtime)
         case let .failure(error):
@@ -308,9 +349,9 @@ extension InboxCoordinator {
             case .rejected, .protocolViolation:
                 retryAgentList(runtime)
             }
-            logger.warning(
-                "could not list the runtime's agents; trying again",
-                metadata: ["runtime": "\(runtime)", "error": "\(error.message)"])
+            note(
+                .warning, "could not list the runtime's agents; trying again",
+                ["runtime": runtime, "error": error.message])
         }
         schedule()
     }
@@ -318,15 +359,15 @@ extension InboxCoordinator {
     /// Asks again for a runtime's agents, with backoff (2 s doubling to `delivery.retry.max_ms`).
     private func retryAgentList(_ runtime: String) {
         let backoff = min(Int64(retry.maxMilliseconds), max(2000, (agentListRetry[runtime]?.backoff ?? 1000) * 2))
-        let at = clock.now + .milliseconds(backoff)
+        let at = now.moment.adding(milliseconds: backoff)
         agentListRetry[runtime] = (at, backoff)
         wake(at: at)
     }
 
     /// Timer: agent lists whose retry is due are asked for again.
-    func retryAgentLists(at instant: ContinuousClock.Instant) {
+    func retryAgentLists() {
         for (runtime, retry) in agentListRetry {
-            guard let at = retry.at, at <= instant else { continue }
+            guard let at = retry.at, at <= now.moment else { continue }
             agentListRetry[runtime]?.at = nil  // one request at a time
             enqueue(.listAgents(runtime: runtime))
         }
@@ -343,7 +384,7 @@ extension InboxCoordinator {
     // MARK: Approvals
 
     /// The operator answered an approval (file or control): journal it and send it.
-    func answer(_ book: ThreadBook, approval id: String, decision: Decision, note: String?, file: String?) {
+    func answer(_ book: ThreadMachine, approval id: String, decision: Decision, note: String?, file: String?) {
         guard let approval = book.state.approval(id), approval.isPending else { return }
         append(book, .operator, .approvalAnswered(approval: id, decision: decision, note: note, file: file))
         sendAnswers(book)
@@ -351,18 +392,19 @@ extension InboxCoordinator {
 
     /// Sends answered approvals of the active run. Runtimes that resume with a new request (AG-UI) get
     /// every answer at once, after the last pending one is answered.
-    func sendAnswers(_ book: ThreadBook) {
-        guard let active = book.active, let run = book.state.runs[active.run], let runtime = runtimes[active.runtime]
+    func sendAnswers(_ book: ThreadMachine) {
+        guard let active = book.active, let run = book.state.runs[active.run],
+            let capabilities = capabilities(of: active.runtime)
         else { return }
         let unsent = run.approvals.filter { $0.answer != nil && !$0.delivered }
         guard !unsent.isEmpty else { return }
-        if runtime.capabilities.resumesWithAnswers && run.approvals.contains(where: \.isPending) { return }
+        if capabilities.resumesWithAnswers && run.approvals.contains(where: \.isPending) { return }
         let answers = unsent.compactMap { approval -> ApprovalAnswer? in
             guard let answer = approval.answer, let runtimeID = approval.runtimeID else { return nil }
             return ApprovalAnswer(
                 runtimeID: runtimeID, decision: answer.decision, note: answer.note, toolCallID: approval.toolCall)
         }
-        guard !book.answersInFlight, book.answersRetryAt.map({ $0 <= clock.now }) ?? true,
+        guard !book.answersInFlight, book.answersRetryAt.map({ $0 <= now.moment }) ?? true,
             let message = book.state.message(run.message),
             let outgoing = outgoingForRun(book, message: message, run: active.run)
         else { return }
@@ -371,23 +413,20 @@ extension InboxCoordinator {
         enqueue(
             .answer(
                 runtime: active.runtime, thread: book.id, run: active.run, answers: answers,
-                reference: active.reference,
-                outgoing: outgoing, signal: active.abort))
+                reference: active.reference, outgoing: outgoing))
     }
 
-    /// The runtime took the answers.
+    /// The runtime took the answers (or did not).
     func answersDelivered(thread: String, run: String, approvals runtimeIDs: [String], error: RuntimeError?) {
-        defer { commit() }
         guard let book = threads[thread], let state = book.state.runs[run] else { return }
         book.answersInFlight = false
         if let error {
-            logger.warning(
-                "could not send an approval answer", metadata: ["thread.id": "\(thread)", "error": "\(error.message)"])
+            note(.warning, "could not send an approval answer", ["thread.id": thread, "error": error.message])
             switch error.kind {
             case .transient, .authentication:
                 // Answering is idempotent (same decision again is a no-op), so it is simply sent again.
-                book.answersRetryAt = clock.now + .seconds(2)
-                wake(at: clock.now + .seconds(2))
+                book.answersRetryAt = now.moment.adding(milliseconds: 2000)
+                wake(in: 2000)
             case .cancelled:
                 break
             case .rejected, .unsupported, .protocolViolation:
@@ -399,35 +438,34 @@ extension InboxCoordinator {
         }
         let sent = state.approvals.filter { approval in approval.runtimeID.map(runtimeIDs.contains) ?? false }
         append(book, sent.map { (.runtime, .approvalSent(approval: $0.id, runtimeID: $0.runtimeID)) })
-        flushSite()
     }
 
     /// The thread's shared state as the newest run that had one left it (AG-UI `STATE_*`).
-    func lastSharedState(_ book: ThreadBook) -> String? {
+    func lastSharedState(_ book: ThreadMachine) -> String? {
         book.state.runs.values.filter { $0.sharedState != nil }
             .max { ($0.startedAt.milliseconds, $0.id) < ($1.startedAt.milliseconds, $1.id) }?.sharedState
     }
 
     /// The outgoing message for a run (for runtimes that resend history with each request).
-    func outgoingForRun(_ book: ThreadBook, message: MessageState, run: String) -> OutgoingMessage? {
-        let content = parsedMessage(book, message)?.body ?? bodyOf(book, file: message.file)
+    func outgoingForRun(_ book: ThreadMachine, message: MessageState, run: String) -> OutgoingMessage? {
+        let content = parsedMessage(book, message)?.body ?? body(book, message.file)
         let agent = book.state.runs[run]?.agent ?? message.agent ?? ""
-        let runtime = runtimes[runtimeName(forAgent: agent)]
+        let capabilities = capabilities(of: runtimeName(forAgent: agent))
         var outgoing = OutgoingMessage(
             thread: book.id, threadTitle: book.meta.title ?? book.id, runtimeThreadID: book.state.runtimeThreadID,
             message: message.id, requestID: message.requestID ?? "", agent: agent, content: content, run: run,
-            history: runtime?.capabilities.serverHistory == false ? history(book, before: message.id) : [])
+            history: capabilities?.serverHistory == false ? history(book, before: message.id) : [])
         outgoing.sharedState = lastSharedState(book)
         if let state = book.state.runs[run] {
-            let text = book.active?.run == run ? (book.active?.text ?? "") : replyText(book, file: state.file)
+            let text = book.active?.run == run ? (book.active?.text ?? "") : ReplyBody(body(book, state.file)).text
             let calls = state.toolCalls.map {
-                ToolCallSummary(id: $0.id, name: $0.tool, arguments: toolArguments(book, file: $0.file))
+                ToolCallSummary(id: $0.id, name: $0.tool, arguments: ToolRecord(body(book, $0.file)).arguments)
             }
             outgoing.runSoFar = [
                 HistoryItem(role: .assistant, id: state.runtimeID ?? run, content: text, toolCalls: calls)
             ]
             for call in state.toolCalls {
-                if let result = toolResult(book, file: call.file) {
+                if let result = ToolRecord(body(book, call.file)).result {
                     outgoing.runSoFar.append(
                         HistoryItem(role: .tool, id: "\(run)-\(call.id)", content: result, toolCallID: call.id))
                 }
@@ -440,8 +478,8 @@ extension InboxCoordinator {
 
     /// Stops the running reply: the connection is closed and, where the runtime has it, the abort
     /// endpoint is called. The reply keeps the text that arrived.
-    func abortRun(_ book: ThreadBook, target: String?) -> ControlOutcome {
-        guard let active = book.active, book.state.runs[active.run].map({ !$0.status.isFinished }) ?? true else {
+    func abortRun(_ book: ThreadMachine, target: String?) -> ControlOutcome {
+        guard var active = book.active, book.state.runs[active.run].map({ !$0.status.isFinished }) ?? true else {
             return .failure("nothing is running in this thread")
         }
         if let target, target != active.run, target != active.message,
@@ -449,90 +487,97 @@ extension InboxCoordinator {
         {
             return .failure("'\(target)' is not the running reply (\(active.run))")
         }
-        guard let runtime = runtimes[active.runtime], runtime.capabilities.abort else {
+        guard let capabilities = capabilities(of: active.runtime), capabilities.abort else {
             return .failure("the runtime '\(active.runtime)' does not support abort")
         }
         if book.state.runs[active.run] != nil { append(book, .operator, .abortRequested(run: active.run)) }
-        book.active?.abortRequested = true
-        active.abort.fire()
+        active.abortRequested = true
+        book.active = active
+        out.cancels.append(RunKey(thread: book.id, run: active.run))
         enqueue(
             .abort(
                 runtime: active.runtime, thread: book.id, run: active.run, reference: active.reference,
-                withdraw: withdrawal(book, active: active, runtime: runtime)))
-        return .success(Self.json(["run": active.run]))
+                withdraw: withdrawal(book, active: active, capabilities: capabilities)))
+        return .success(DetailJSON.object(["run": .string(active.run)]).text)
     }
 
     /// For a run that waits for approval on a runtime that resumes with a new request (AG-UI): every
     /// request not yet sent, withdrawn, so the runtime closes them. Left open, they would make the
     /// thread's next message an error ("interrupts pending").
-    func withdrawal(_ book: ThreadBook, active: ActiveRun, runtime: any ChatRuntime)
-        -> (answers: [ApprovalAnswer], outgoing: OutgoingMessage)?
-    {
-        guard runtime.capabilities.resumesWithAnswers, let run = book.state.runs[active.run],
+    func withdrawal(_ book: ThreadMachine, active: ActiveRun, capabilities: RuntimeCapabilities) -> Withdrawal? {
+        guard capabilities.resumesWithAnswers, let run = book.state.runs[active.run],
             run.status == .awaitingApproval, let message = book.state.message(run.message),
             let outgoing = outgoingForRun(book, message: message, run: run.id)
         else { return nil }
         let answers = run.approvals.filter { !$0.delivered }.compactMap { approval in
             approval.runtimeID.map { ApprovalAnswer.withdrawal(of: $0, toolCallID: approval.toolCall) }
         }
-        return answers.isEmpty ? nil : (answers, outgoing)
+        return answers.isEmpty ? nil : Withdrawal(answers: answers, outgoing: outgoing)
     }
 
     /// Starts a regenerated answer for `message` (its earlier answers are kept).
-    func startRegenerate(_ book: ThreadBook, message: MessageState) -> Bool {
+    func startRegenerate(_ book: ThreadMachine, message: MessageState) -> Bool {
         let agent = message.agent ?? book.meta.agent ?? defaultAgent ?? ""
         let runtimeName = runtimeName(forAgent: agent)
-        guard health[runtimeName]?.allowsRequest(now: now()) ?? true else { return false }
+        guard health[runtimeName]?.allowsRequest(now: now.wall) ?? true else { return false }
+        if capabilities(of: runtimeName)?.serverHistory == false, book.contents == nil {
+            _ = reload(book)
+            return false
+        }
         let run = runID(book, message: message)
         guard let outgoing = outgoingForRun(book, message: message, run: run) else { return false }
         let previous = RunReference(
             run: message.runs.last ?? "", runtimeThreadID: book.state.runtimeThreadID,
             runtimeMessageID: message.runtimeID,
             excludedRuntimeIDs: earlierReplyIDs(book, message: message, excluding: ""))
-        if let retryAt = book.regenerateRetryAt, retryAt > clock.now {
+        if let retryAt = book.regenerateRetryAt, retryAt > now.moment {
             wake(at: retryAt)
             return false
         }
-        let active = ActiveRun(run: run, message: message.id, agent: agent, runtime: runtimeName, reference: previous)
-        book.busy = true
+        var active = ActiveRun(run: run, message: message.id, agent: agent, runtime: runtimeName, reference: previous)
+        active.requesting = true
         book.active = active
-        enqueue(
-            .regenerate(
-                runtime: runtimeName, thread: book.id, run: run, outgoing: outgoing, previous: previous,
-                signal: active.abort))
+        enqueue(.regenerate(runtime: runtimeName, thread: book.id, run: run, outgoing: outgoing, previous: previous))
         return true
     }
 
     /// The runtime accepted a regenerate request; the new run's updates follow.
-    func regenerateAccepted(thread: String, run: String, acceptance: Acceptance) {
-        defer { commit() }
-        guard let book = threads[thread], book.active?.run == run else { return }
-        book.active?.reference = acceptance.reference
-        recordSuccess(runtime: book.active?.runtime ?? "")
+    func regenerateAccepted(thread: String, run: String, reference: RunReference, runtime: String) {
+        guard let book = threads[thread], var active = book.active, active.run == run else { return }
+        active.reference = reference
+        book.active = active
+        recordSuccess(runtime: runtime)
     }
 
     /// A regenerate request failed before any run started: transient failures are retried with
     /// backoff; anything else (or too many) is journaled as `regenerate_failed`, keeping the old answers.
     func regenerateFailed(thread: String, run: String, error: RuntimeError) {
-        defer { commit() }
-        guard let book = threads[thread], book.active?.run == run, let message = book.active?.message else { return }
-        let runtime = book.active?.runtime ?? ""
-        book.busy = false
-        book.active = nil
+        guard let book = threads[thread], let active = book.active, active.run == run else { return }
+        let message = active.message
+        let runtime = active.runtime
+        book.phase = .idle
         let failures = book.regenerateFailures[message, default: 0] + 1
         book.regenerateFailures[message] = failures
-        if case let .transient(retryAfter) = error.kind {
+        switch error.kind {
+        case let .transient(retryAfter):
             recordFailure(runtime: runtime, reason: error.message)
-            if case let .retry(delay) = retry.decide(attempt: failures, retryAfterSeconds: retryAfter, unit: random()) {
-                book.regenerateRetryAt = clock.now + .milliseconds(delay)
-                wake(at: clock.now + .milliseconds(delay))
+            // A regenerate has no message age to go by: it gives up after as many tries as a day of
+            // backoff at the maximum would take.
+            let age = Int64(failures - 1) * Int64(retry.maxMilliseconds)
+            if case let .retry(delay) = retry.decide(
+                attempt: failures, ageMilliseconds: age, retryAfterSeconds: retryAfter, unit: now.random)
+            {
+                book.regenerateRetryAt = now.moment.adding(milliseconds: delay)
+                wake(in: delay)
                 return
             }
-        } else if case .authentication = error.kind {
+        case .authentication:
             _ = pauseForAuthentication(runtime: runtime, reason: error.message)
             return
-        } else if case .cancelled = error.kind {
+        case .cancelled:
             return
+        case .rejected, .unsupported, .protocolViolation:
+            break
         }
         book.regenerateFailures[message] = nil
         book.regenerateRetryAt = nil
@@ -544,51 +589,46 @@ extension InboxCoordinator {
 
     /// The conversation before `message`, for runtimes that need it resent each time: operator messages
     /// that were sent, and each one's latest complete answer with its tool calls.
-    func history(_ book: ThreadBook, before message: String) -> [HistoryItem] {
+    func history(_ book: ThreadMachine, before message: String) -> [HistoryItem] {
         var items: [HistoryItem] = []
         for earlier in book.state.messages {
             if earlier.id == message { break }
             guard earlier.acceptedAt != nil, earlier.delivery == .sent || earlier.delivery == .replied else { continue }
             let text: String
             if case .remote = earlier.origin {
-                text = bodyOf(book, file: earlier.file)
+                text = body(book, earlier.file)
             } else {
-                text = book.accepted[earlier.id]?.body ?? bodyOf(book, file: earlier.file)
+                text = book.accepted[earlier.id]?.body ?? parsedBody(book, earlier)
             }
             items.append(HistoryItem(role: .user, id: earlier.runtimeID ?? earlier.id, content: text))
             guard let run = book.state.runs(of: earlier).last(where: { $0.status == .complete }) else { continue }
-            let calls = run.toolCalls.map { call in
-                ToolCallSummary(id: call.id, name: call.tool, arguments: toolArguments(book, file: call.file))
+            let records = run.toolCalls.map { ToolRecord(body(book, $0.file)) }
+            let calls = zip(run.toolCalls, records).map { call, record in
+                ToolCallSummary(id: call.id, name: call.tool, arguments: record.arguments)
             }
             if !calls.isEmpty {
                 items.append(HistoryItem(role: .assistant, id: run.id + "-tools", content: "", toolCalls: calls))
-                for call in run.toolCalls {
+                for (call, record) in zip(run.toolCalls, records) {
                     items.append(
                         HistoryItem(
-                            role: .tool, id: run.id + "-" + call.id, content: toolResult(book, file: call.file) ?? "",
-                            toolCallID: call.id))
+                            role: .tool, id: run.id + "-" + call.id, content: record.result ?? "", toolCallID: call.id))
                 }
             }
             items.append(
-                HistoryItem(role: .assistant, id: run.runtimeID ?? run.id, content: replyText(book, file: run.file)))
+                HistoryItem(
+                    role: .assistant, id: run.runtimeID ?? run.id, content: ReplyBody(body(book, run.file)).text))
         }
         return items
     }
 
-    func bodyOf(_ book: ThreadBook, file: String) -> String {
-        guard
-            let bytes = try? FileSystem.readFile(
-                book.folder + "/" + file, maxBytes: 16 << 20, beneath: workspace.inbox),
-            let text = try? TextFile.decode(bytes, maxBytes: 16 << 20)
-        else { return "" }
-        return String((try? FrontMatter.split(text).body) ?? text[...]).trimmingWhitespace
+    /// An operator message's text as it was accepted (or as the file says now, if it changed).
+    private func parsedBody(_ book: ThreadMachine, _ message: MessageState) -> String {
+        if let bytes = book.contents?[message.file],
+            let parsed = try? OperatorMessage.parse(
+                id: message.id, bytes: bytes, maxBytes: configuration.limits.messageBytes)
+        {
+            return parsed.body
+        }
+        return body(book, message.file)
     }
-}
-
-extension RuntimeCapabilities {
-    /// Approval answers go back as a new request that resumes the run (AG-UI), all at once.
-    public var resumesWithAnswers: Bool { !serverHistory }
-    /// A message sent while the runtime answers another waits in its queue (the control plane's
-    /// contract); runtimes that get the history with each request need the answer first.
-    public var queuesMessages: Bool { serverHistory }
 }

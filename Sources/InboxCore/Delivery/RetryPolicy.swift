@@ -1,5 +1,4 @@
 public import ChatModel
-import Foundation
 
 /// Backoff and the circuit breaker: pure decisions the delivery pipeline carries out.
 ///
@@ -43,7 +42,7 @@ public struct CircuitBreaker: Sendable, Hashable {
     public enum State: Sendable, Hashable {
         case closed(failures: Int)
         /// Open until `until`; then one probe is let through.
-        case open(until: Timestamp)
+        case opened(until: Timestamp)
         /// One probe is in flight.
         case probing
     }
@@ -68,7 +67,7 @@ public struct CircuitBreaker: Sendable, Hashable {
         switch state {
         case .closed: return true
         case .probing: return false
-        case let .open(until):
+        case let .opened(until):
             guard now >= until else { return false }
             state = .probing
             return true
@@ -76,7 +75,7 @@ public struct CircuitBreaker: Sendable, Hashable {
     }
 
     /// When an open breaker lets the next probe through.
-    public var reopensAt: Timestamp? { if case let .open(until) = state { until } else { nil } }
+    public var reopensAt: Timestamp? { if case let .opened(until) = state { until } else { nil } }
 
     public var isDegraded: Bool { if case .closed = state { false } else { true } }
 
@@ -90,13 +89,13 @@ public struct CircuitBreaker: Sendable, Hashable {
         switch state {
         case let .closed(failures):
             if failures + 1 >= threshold {
-                state = .open(until: now.adding(milliseconds: cooldownMilliseconds))
+                state = .opened(until: now.adding(milliseconds: cooldownMilliseconds))
                 return .degraded
             }
             state = .closed(failures: failures + 1)
             return nil
-        case .probing, .open:
-            state = .open(until: now.adding(milliseconds: cooldownMilliseconds))
+        case .probing, .opened:
+            state = .opened(until: now.adding(milliseconds: cooldownMilliseconds))
             return nil
         }
     }
@@ -124,7 +123,12 @@ public enum RetryAfter {
         guard time.count == 3, let hour = Int(time[0]), let minute = Int(time[1]), let second = Int(time[2]) else {
             return nil
         }
-        let iso = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month + 1, day, hour, minute, second)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let iso =
+            "\(pad(year, 4))-\(pad(month + 1, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))Z"
         return Timestamp(iso)
     }
 }
