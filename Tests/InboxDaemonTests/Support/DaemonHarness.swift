@@ -150,19 +150,22 @@ final class DaemonProcess: @unchecked Sendable {
 
     static func start(
         _ scratch: Scratch, runtimeURL: String, arguments: [String] = [], token: String = DaemonHarness.token,
-        environment extra: [String: String] = [:]
+        environment extra: [String: String] = [:], logFolder: String? = nil
     ) throws -> DaemonProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["LETTERBOX_TOKEN"] = token
         environment.merge(extra) { $1 }
-        return try start(folder: scratch.root, runtimeURL: runtimeURL, arguments: arguments, environment: environment)
+        return try start(
+            folder: scratch.root, runtimeURL: runtimeURL, arguments: arguments, environment: environment,
+            logFolder: logFolder)
     }
 
     /// A daemon started in `folder` (its workspace) with exactly `environment` (plus debug logging);
-    /// its log goes to `folder/.letterbox/`.
-    static func start(folder: String, runtimeURL: String, arguments: [String], environment: [String: String]) throws
-        -> DaemonProcess
-    {
+    /// its log goes to `logFolder`, by default `folder/.letterbox/`.
+    static func start(
+        folder: String, runtimeURL: String, arguments: [String], environment: [String: String],
+        logFolder: String? = nil
+    ) throws -> DaemonProcess {
         let process = Process()
         // setpriv --pdeathsig: the daemon is killed if the test process dies first (a crash, a timeout),
         // so no daemon outlives its test and loads the machine for the next ones.
@@ -172,8 +175,9 @@ final class DaemonProcess: @unchecked Sendable {
         var environment = environment
         environment["LETTERBOX_LOG_LEVEL"] = "debug"
         process.environment = environment
-        let log = folder + "/.letterbox/daemon-\(UUID().uuidString.prefix(6)).log"
-        try FileManager.default.createDirectory(atPath: folder + "/.letterbox", withIntermediateDirectories: true)
+        let logs = logFolder ?? folder + "/.letterbox"
+        let log = logs + "/daemon-\(UUID().uuidString.prefix(6)).log"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: log, contents: nil), "cannot create \(log)")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle

@@ -93,8 +93,15 @@ final class SmallDisk: @unchecked Sendable {
         }
     }
 
+    /// Bytes still free.
+    var free: UInt64 {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+    }
+
     /// Gives the space back.
-    func free() { unlink(path + "/filler") }
+    func release() { unlink(path + "/filler") }
 
     func unmount() {
         umount2(path, Int32(MNT_DETACH))
