@@ -55,6 +55,7 @@ let package = Package(
                 "CCmarkGFM",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -72,7 +73,6 @@ let package = Package(
                 "ChatModel",
                 "InboxCore",
                 "InboxStore",
-                "SiteBuilder",
                 "CInotifyTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

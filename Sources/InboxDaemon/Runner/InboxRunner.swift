@@ -22,7 +22,7 @@ final class InboxRunner: @unchecked Sendable {
     let logger: Logger
     /// Where jobs and timers go (the daemon's task group starts them).
     let spawn: @Sendable (Spawn) -> Void
-    let siteChanges: AsyncStream<Set<String>>.Continuation
+    let siteChanges: AsyncStream<Set<String>>.Continuation?
     let crashPoint: CrashPoint?
     let clock = ContinuousClock()
     let origin: ContinuousClock.Instant
@@ -64,7 +64,7 @@ final class InboxRunner: @unchecked Sendable {
 
     init(
         configuration: DaemonConfiguration, machine: InboxMachine, logger: Logger, crashPoint: CrashPoint?,
-        siteChanges: AsyncStream<Set<String>>.Continuation, spawn: @escaping @Sendable (Spawn) -> Void
+        siteChanges: AsyncStream<Set<String>>.Continuation?, spawn: @escaping @Sendable (Spawn) -> Void
     ) {
         self.configuration = configuration
         self.machine = machine
@@ -227,7 +227,7 @@ final class InboxRunner: @unchecked Sendable {
             for key in effects.cancels { signals.removeValue(forKey: key)?.fire() }
             for id in effects.released where held[id] == nil { journals[id] = nil }
             for note in effects.notes { log(note) }
-            if !effects.siteChanged.isEmpty { siteChanges.yield(effects.siteChanged) }
+            if !effects.siteChanged.isEmpty { siteChanges?.yield(effects.siteChanged) }
             if let wake = effects.wake { schedule(wake) }
             var next = Effects()
             for thread in effects.newThreads { makeFolder(thread) }

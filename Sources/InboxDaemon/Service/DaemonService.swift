@@ -5,7 +5,6 @@ import InboxCore
 import InboxStore
 public import Logging
 public import ServiceLifecycle
-import SiteBuilder
 import Synchronization
 
 /// `letterbox daemon`: watches the inbox, delivers messages, records runs and keeps the site current.
@@ -21,6 +20,9 @@ public struct DaemonService: Service, CustomStringConvertible {
     let tokens: [String: Secret]
     /// Called once the daemon is ready (lock held, watcher running, state loaded): for tests and the benchmark.
     let onReady: @Sendable (ReadyInfo) async -> Void
+    /// Where the daemon says which threads changed ("" for the inbox as a whole), for a site refresher
+    /// composed beside it; finished when the daemon stops. Nil: nobody listens.
+    let siteChanges: AsyncStream<Set<String>>.Continuation?
     /// A deliberate crash for tests (`LETTERBOX_CRASH_AT`), nil otherwise.
     let crashPoint: CrashPoint?
 
@@ -34,6 +36,7 @@ public struct DaemonService: Service, CustomStringConvertible {
     /// Throws `DaemonConfiguration.TokenError` when a token file is unsafe or missing.
     public init(
         configuration: DaemonConfiguration, httpClient: HTTPClient, logger: Logger, environment: [String: String],
+        siteChanges: AsyncStream<Set<String>>.Continuation? = nil,
         onReady: @escaping @Sendable (ReadyInfo) async -> Void = { _ in }
     ) throws {
         self.configuration = configuration
@@ -45,6 +48,7 @@ public struct DaemonService: Service, CustomStringConvertible {
         }
         self.tokens = tokens
         self.onReady = onReady
+        self.siteChanges = siteChanges
         crashPoint = CrashPoint.from(environment: environment)
     }
 
@@ -59,11 +63,10 @@ public struct DaemonService: Service, CustomStringConvertible {
         let runtimes = try makeRuntimes()
         let queue = EventQueue()
         let (spawns, spawnContinuation) = AsyncStream<InboxRunner.Spawn>.makeStream()
-        let (siteChanges, siteContinuation) = AsyncStream<Set<String>>.makeStream()
         let machine = InboxMachine(configuration: machineConfiguration(runtimes))
         let runner = InboxRunner(
             configuration: configuration, machine: machine, logger: logger, crashPoint: crashPoint,
-            siteChanges: siteContinuation, spawn: { spawnContinuation.yield($0) })
+            siteChanges: siteChanges, spawn: { spawnContinuation.yield($0) })
         try runner.start(detail: Self.startDetail())
         let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
         let worker = Worker(runtimes: runtimes, logger: logger) { queue.push(.outcome($0)) }
@@ -91,9 +94,6 @@ public struct DaemonService: Service, CustomStringConvertible {
                 while (try? await Task.sleep(for: sync)) != nil { queue.push(.syncDue) }
             }
             group.addTask { await heartbeat(startedAt: startedAt, workspace: workspace) }
-            if configuration.buildSite {
-                group.addTask { await refreshSite(changes: siteChanges, workspace: workspace) }
-            }
             group.addTask {
                 // On SIGTERM/SIGINT: stop taking work and record the stop; the loop below then ends.
                 // Work in flight is resumed from the journal next time.
@@ -122,7 +122,7 @@ public struct DaemonService: Service, CustomStringConvertible {
                 }
                 queue.close()
                 spawnContinuation.finish()
-                siteContinuation.finish()
+                siteChanges?.finish()
             }
             // Jobs and timers the runner hands out, each in a task of this group.
             for await spawn in spawns {
@@ -200,81 +200,6 @@ public struct DaemonService: Service, CustomStringConvertible {
                 heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000),
                 heartbeatSeconds: configuration.heartbeatSeconds)
             try? status.write(in: workspace)
-        }
-    }
-
-    /// Keeps the site current: after each batch of changes, an incremental build of just those threads.
-    /// Changes that arrive during a build are coalesced into the next one.
-    private func refreshSite(changes: AsyncStream<Set<String>>, workspace: Workspace) async {
-        let build: SiteBuild
-        do {
-            build = try SiteBuild(workspace: workspace, logger: logger)
-        } catch {
-            logger.error("cannot build the site; the daemon goes on without it", metadata: ["error": "\(error)"])
-            return
-        }
-        let pending = PendingChanges()
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await batch in changes { pending.add(batch) }
-                pending.close()
-            }
-            // Builds run here, in this task, which owns the (non-Sendable) builder.
-            var lastSave = ContinuousClock.now
-            while let batch = await pending.next() {
-                do {
-                    let report = try build.build(changed: batch.subtracting([""]))
-                    logger.debug("site updated", metadata: ["report": "\(report.summary)"])
-                } catch {
-                    logger.error("site build failed", metadata: ["error": "\(error)"])
-                }
-                if ContinuousClock.now - lastSave > .seconds(10) {
-                    try? build.saveManifest()
-                    lastSave = .now
-                }
-            }
-            try? build.saveManifest()
-        }
-    }
-}
-
-/// Changed thread ids waiting for the next site build; `next()` waits until there are some.
-final class PendingChanges: Sendable {
-    private let state = Mutex<(changes: Set<String>, closed: Bool, waiter: CheckedContinuation<Set<String>?, Never>?)>(
-        ([], false, nil))
-
-    func add(_ batch: Set<String>) {
-        let waiter = state.withLock { state -> (CheckedContinuation<Set<String>?, Never>, Set<String>)? in
-            state.changes.formUnion(batch)
-            guard let waiter = state.waiter else { return nil }
-            state.waiter = nil
-            defer { state.changes = [] }
-            return (waiter, state.changes)
-        }
-        waiter.map { $0.0.resume(returning: $0.1) }
-    }
-
-    func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<Set<String>?, Never>? in
-            state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: nil)
-    }
-
-    func next() async -> Set<String>? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Set<String>?? in
-                if !state.changes.isEmpty {
-                    defer { state.changes = [] }
-                    return .some(state.changes)
-                }
-                if state.closed { return .some(nil) }
-                state.waiter = continuation
-                return .none
-            }
-            if let ready { continuation.resume(returning: ready) }
         }
     }
 }

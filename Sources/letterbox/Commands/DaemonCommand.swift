@@ -6,6 +6,7 @@ import InboxDaemon
 import InboxStore
 import Logging
 import ServiceLifecycle
+import SiteBuilder
 import UnixSignals
 
 struct DaemonCommand: AsyncParsableCommand {
@@ -63,11 +64,27 @@ struct DaemonCommand: AsyncParsableCommand {
                 workspace: workspace, overrides: overrides, environment: environment)
             let client = HTTPTransport.makeClient(maxParallelThreads: configuration.delivery.maxParallelThreads)
             do {
+                // The daemon delivers; beside it, when the site is on, a refresher rebuilds the pages
+                // of the threads the daemon says changed. It finishes the last build after the daemon.
+                let (changes, continuation) = AsyncStream<Set<String>>.makeStream()
                 let daemon = try DaemonService(
-                    configuration: configuration, httpClient: client, logger: logger, environment: environment)
+                    configuration: configuration, httpClient: client, logger: logger, environment: environment,
+                    siteChanges: configuration.buildSite ? continuation : nil)
+                // A graceful shutdown goes through the services from the last: the daemon stops first and
+                // ends the changes, then the refresher builds what is left and ends too.
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+                if configuration.buildSite {
+                    services.append(
+                        .init(
+                            service: SiteRefresher(changes: changes, workspace: workspace, logger: logger),
+                            successTerminationBehavior: .gracefullyShutdownGroup))
+                } else {
+                    continuation.finish()
+                }
+                services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup))
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
             } catch let error as DaemonConfiguration.TokenError {
                 try? await client.shutdown()
