@@ -97,7 +97,7 @@ final class BuildPlan {
             manifest.threads[id] = Manifest.ThreadRecord(
                 fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
                 feedEntries: output.feed.count,
-                indexItem: theme.render("indexItem", SitePages.item(output.summary, strings: strings)))
+                indexItem: theme.indexItem(SitePages.item(output.summary, strings: strings)))
             rendered.append(id)
             build.progress?(index + 1, toRender.count)
         }
@@ -147,37 +147,28 @@ final class BuildPlan {
         let id = content.snapshot.id
         let page = ThreadPage(content: content, renderer: build.renderer, strings: strings, siteTitle: title)
         let segment = Page.segment(id)
-        let messages: [[String: Any]]
+        let messages: [MessageView]
         if theme.rendersMessageSections {
             // Full builds neither read nor fill the cache, so it cannot add to their peak memory.
-            messages = page.renderedMessages(theme: theme, cache: full ? nil : build.messageSections)
+            let sections = page.sections(theme: theme, cache: full ? nil : build.messageSections)
+            messages = sections.map(\.view)
             try sink.put(
-                "threads/\(segment).html", theme.render(Theme.threadAroundSections, page.context(messages: messages)))
+                "threads/\(segment).html", theme.thread(page.view(messages: messages), sections: sections.map(\.html)))
         } else {
-            let context = page.context()
-            try sink.put("threads/\(segment).html", theme.render("thread", context))
-            messages = context["messages"] as? [[String: Any]] ?? []
+            messages = content.snapshot.state.messages.map(page.message)
+            try sink.put("threads/\(segment).html", theme.thread(page.view(messages: messages), sections: nil))
         }
         let entries = Feeds.entries(
-            thread: id, title: content.snapshot.title, messages: messages, state: content.snapshot.state,
+            thread: id, title: content.snapshot.title, messages: messages,
             limit: max(Feeds.threadLimit, Feeds.inboxLimit))
-        let feedContext = Feeds.context(
+        let feed = Feeds.view(
             title: "\(content.snapshot.title) · \(title)", id: "urn:letterbox:\(id)", selfHref: "\(segment).xml",
-            base: "",
-            entries: Array(entries.prefix(Feeds.threadLimit)))
-        try sink.put("threads/\(segment).xml", theme.render("feed", feedContext))
+            base: "", entries: Array(entries.prefix(Feeds.threadLimit)))
+        try sink.put("threads/\(segment).xml", theme.feed(feed))
         var items: [SearchIndex.Item] = []
         for message in messages {
-            items.append(
-                .init(
-                    anchor: message["id"] as? String ?? "", file: message["file"] as? String ?? "",
-                    html: message["body"] as? String ?? ""))
-            for run in message["runs"] as? [[String: Any]] ?? [] {
-                items.append(
-                    .init(
-                        anchor: run["id"] as? String ?? "", file: run["file"] as? String ?? "",
-                        html: run["body"] as? String ?? ""))
-            }
+            items.append(.init(anchor: message.id, file: message.file, html: message.body))
+            for run in message.runs { items.append(.init(anchor: run.id, file: run.file, html: run.body)) }
         }
         try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
         return ThreadOutput(summary: ThreadSummary(content), feed: entries)
@@ -212,10 +203,10 @@ final class BuildPlan {
             let end = min(rows.count, offset + pageSize)
             let slice = try rows.rows(offset..<end)[...]
             let isNewest = number == pageCount
-            let context = AuditPages.context(
-                rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
-                strings: strings)
-            let html = theme.render("audit", context)
+            let html = theme.audit(
+                AuditPages.page(
+                    rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
+                    strings: strings))
             try sink.put("audit/page-\(number).html", html)
             if isNewest { try sink.put("audit/index.html", html) }
             offset = end
@@ -232,28 +223,25 @@ final class BuildPlan {
     func writeSitePages(inbox: InboxState, inboxProblem: FormatError?, into sink: OutputSink) throws {
         let summaries = threadIDs.compactMap { manifest.threads[$0]?.summary }
         let items = SitePages.ordered(summaries).compactMap { manifest.threads[$0.id]?.indexItem }
-        try sink.put("index.html", theme.render("index", SitePages.index(items, siteTitle: title, strings: strings)))
+        try sink.put("index.html", theme.index(SitePages.index(items, siteTitle: title, strings: strings)))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }
         problems += summaries.compactMap { summary in summary.problem.map { "\(summary.id): \($0)" } }
         try sink.put(
             "status.html",
-            theme.render(
-                "status",
+            theme.status(
                 SitePages.status(
                     inbox: inbox, daemon: DaemonStatus.read(in: workspace), summaries: summaries, problems: problems,
                     siteTitle: title, strings: strings)))
         try sink.put(
             "agents.html",
-            theme.render(
-                "agents", SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
-        try sink.put("search.html", theme.render("search", SitePages.search(siteTitle: title, strings: strings)))
+            theme.agents(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
+        try sink.put("search.html", theme.search(SitePages.search(siteTitle: title, strings: strings)))
         try sink.put("search/index.js", SearchIndex.index(shards: threadIDs.map { "\(Page.segment($0)).js" }))
         try sink.put(
             "feed.xml",
-            theme.render(
-                "feed",
-                Feeds.context(
+            theme.feed(
+                Feeds.view(
                     title: title, id: "urn:letterbox:inbox", selfHref: "feed.xml", base: "threads/",
                     entries: manifest.feed)))
         try sink.put("assets/style.css", theme.assets["style.css"] ?? "")

@@ -45,10 +45,15 @@ public final class SiteBuild {
     /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
     static let version = "2"
 
-    public init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
+    public convenience init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
+        try self.init(workspace: workspace, site: site, logger: logger, compiledTheme: true)
+    }
+
+    /// `compiledTheme: false` renders the built-in templates through Mustache (tests compare the two).
+    init(workspace: Workspace, site: String?, logger: Logger, compiledTheme: Bool) throws {
         self.workspace = workspace
         self.site = site ?? workspace.site
-        self.theme = try Theme.load(overrides: workspace.theme)
+        self.theme = try Theme.load(overrides: workspace.theme, compiled: compiledTheme)
         self.logger = logger
     }
 

@@ -5,7 +5,8 @@ import ChatModel
 /// Pages are numbered from the oldest (`audit/page-1.html`), and the newest, partial page is
 /// `audit/index.html`, so a new event changes only the newest page. Rows are rendered by
 /// `row(_:)` rather than a template: there is one per journal line (600k for a 100k-message inbox),
-/// and a Mustache row took ~8 µs against ~0.5 µs here (docs/benchmarks.md). Styling is the theme's CSS.
+/// and a Mustache row took ~8 µs against ~0.5 µs here (the rest of the built-in theme is compiled to Swift
+/// too now: `CompiledTheme`) (docs/benchmarks.md). Styling is the theme's CSS.
 enum AuditPages {
     static let pageSize = 250
 
@@ -66,21 +67,21 @@ enum AuditPages {
         number == count ? "index.html" : "page-\(number).html"
     }
 
-    /// The context of page `number` (1 = oldest) whose rows (oldest first) are `rows`.
-    static func context(
+    /// Page `number` (1 = oldest) whose rows (oldest first) are `rows`.
+    static func page(
         rows: ArraySlice<Row>, number: Int, count: Int, chains: [AuditLog.ChainStatus]?, siteTitle: String,
         strings: [String: String]
-    ) -> [String: Any] {
-        var context = Page.base(
-            title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle, root: "../",
-            nav: "audit", strings: strings)
-        context["rows"] = rows.reversed().map(\.html).joined()
-        var pager: [String: Any] = ["number": number, "count": count]
-        if number < count { pager["newer"] = fileName(page: number + 1, of: count) }
-        if number > 1 { pager["older"] = fileName(page: number - 1, of: count) }
-        context["pager"] = count > 1 ? pager : false
-        context["chainRows"] = (chains ?? []).map { chainRow($0, strings: strings) }.joined()
-        return context
+    ) -> AuditPageView {
+        AuditPageView(
+            frame: PageFrame(
+                title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle,
+                root: "../", nav: .audit),
+            rows: rows.reversed().map(\.html).joined(),
+            chainRows: (chains ?? []).map { chainRow($0, strings: strings) }.joined(),
+            pager: count > 1
+                ? .init(
+                    number: number, count: count, newer: number < count ? fileName(page: number + 1, of: count) : nil,
+                    older: number > 1 ? fileName(page: number - 1, of: count) : nil) : nil)
     }
 
     /// One journal's row in the chain table. In Swift for the reason rows are: the newest page lists

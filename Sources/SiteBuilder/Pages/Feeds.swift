@@ -28,26 +28,21 @@ enum Feeds {
 
     /// A thread's entries, newest first: its messages and its finished answers. Only the newest
     /// `limit` carry their HTML; the rest are kept for counting and merging.
-    static func entries(thread: String, title: String, messages: [[String: Any]], state: ThreadState, limit: Int)
-        -> [Entry]
-    {
+    static func entries(thread: String, title: String, messages: [MessageView], limit: Int) -> [Entry] {
         var entries: [(entry: Entry, html: String)] = []
         let page = "\(Page.segment(thread)).html"
-        for (message, context) in zip(state.messages, messages) {
+        for message in messages {
             let entry = Entry(
                 thread: thread, id: "urn:letterbox:\(thread):\(message.id)", title: "\(title): \(message.file)",
-                updated: message.detectedAt.milliseconds, author: context["author"] as? String ?? "operator",
-                href: "\(page)#m-\(message.id)", content: "")
-            entries.append((entry, context["body"] as? String ?? ""))
-            for run in (context["runs"] as? [[String: Any]]) ?? [] {
-                guard let file = run["file"] as? String, let id = run["id"] as? String,
-                    let status = run["status"] as? String,
-                    let ended = run["endedAt"] as? Int64, let agent = run["agent"] as? String
-                else { continue }
+                updated: message.detectedAt, author: message.author, href: "\(page)#m-\(message.id)", content: "")
+            entries.append((entry, message.body))
+            for run in message.runs {
+                guard let ended = run.endedAt else { continue }
                 let entry = Entry(
-                    thread: thread, id: "urn:letterbox:\(thread):\(id)", title: "\(title): \(file) (\(status))",
-                    updated: ended, author: agent, href: "\(page)#m-\(id)", content: "")
-                entries.append((entry, run["body"] as? String ?? ""))
+                    thread: thread, id: "urn:letterbox:\(thread):\(run.id)",
+                    title: "\(title): \(run.file) (\(run.status))", updated: ended, author: run.agent,
+                    href: "\(page)#m-\(run.id)", content: "")
+                entries.append((entry, run.body))
             }
         }
         entries.sort { Entry.newestFirst($0.entry, $1.entry) }
@@ -58,19 +53,18 @@ enum Feeds {
         }
     }
 
-    /// The feed document's context. `base` is the path from the feed to `threads/` ("" or "threads/").
-    static func context(title: String, id: String, selfHref: String, base: String, entries: [Entry]) -> [String: Any] {
-        [
-            "title": title, "id": id, "selfHref": selfHref,
-            "updated": entries.first.map { Timestamp(milliseconds: $0.updated).description }
+    /// The feed document. `base` is the path from the feed to `threads/` ("" or "threads/").
+    static func view(title: String, id: String, selfHref: String, base: String, entries: [Entry]) -> FeedView {
+        FeedView(
+            title: title, id: id,
+            updated: entries.first.map { Timestamp(milliseconds: $0.updated).description }
                 ?? "1970-01-01T00:00:00.000Z",
-            "entries": entries.map { entry -> [String: Any] in
-                [
-                    "title": entry.title, "id": entry.id, "updated": Timestamp(milliseconds: entry.updated).description,
-                    "author": entry.author, "href": base + entry.href, "content": entry.content,
-                ]
-            },
-        ]
+            selfHref: selfHref,
+            entries: entries.map { entry in
+                .init(
+                    title: entry.title, id: entry.id, updated: Timestamp(milliseconds: entry.updated).description,
+                    author: entry.author, href: base + entry.href, content: entry.content)
+            })
     }
 }
 

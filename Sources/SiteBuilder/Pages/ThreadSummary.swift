@@ -45,10 +45,10 @@ struct ThreadSummary: Codable, Sendable, Hashable {
     }
 
     /// The badges the index shows, in a fixed order.
-    func badges(_ strings: [String: String]) -> [[String: Any]] {
-        var out: [[String: Any]] = []
+    func badges(_ strings: [String: String]) -> [IndexItemView.Badge] {
+        var out: [IndexItemView.Badge] = []
         func add(_ on: Bool, _ kind: String) {
-            if on { out.append(["kind": kind, "label": strings["badge_\(kind)"] ?? kind]) }
+            if on { out.append(.init(kind: kind, label: strings["badge_\(kind)"] ?? kind)) }
         }
         add(running, "running")
         add(awaitingApproval, "approval")

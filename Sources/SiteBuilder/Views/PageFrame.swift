@@ -1,0 +1,36 @@
+import ChatModel
+
+/// What every page's frame (the `layout` template) shows: titles, the relative root, the navigation
+/// entry that is current, the refresh interval and the page's feed.
+struct PageFrame: Sendable, Hashable {
+    /// The navigation entries, in the order the header lists them.
+    enum Nav: String, Sendable, Hashable {
+        case threads, search, agents, audit, status
+    }
+
+    var title: String
+    var siteTitle: String
+    /// The path from the page to the site's root: "" or "../".
+    var root: String
+    var nav: Nav
+    /// Seconds between automatic reloads, when the page refreshes itself.
+    var refresh: Int?
+    /// The page's Atom feed, relative to the page.
+    var feed: String?
+}
+
+/// A time as pages show it: `iso` for `datetime=` and `short` for people.
+struct TimeView: Sendable, Hashable {
+    var iso: String
+    var short: String
+
+    init(_ ts: Timestamp) {
+        iso = ts.description
+        short = ts.shortDescription
+    }
+
+    init(iso: String, short: String) {
+        self.iso = iso
+        self.short = short
+    }
+}
