@@ -194,3 +194,42 @@ struct SiteTests {
         }
     }
 }
+
+@Suite("Full builds in worker processes")
+struct WorkerFailureTests {
+    let logger = Logger(label: "test")
+
+    @Test(
+        "A worker that fails or dies fails the build with its error, and the old site stays",
+        arguments: [
+            ("echo 'worker: cannot read thread x' >&2; exit 3", "exited with status 3: worker: cannot read thread x"),
+            ("kill -9 $$", "was killed by signal 9"),
+        ])
+    func workerFails(_ script: String, _ expected: String) throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        let before = tree(inbox.workspace.site)
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        build.jobs = 2
+        build.workerCommand = ["/bin/sh", "-c", script]
+        #expect {
+            try build.build(full: true)
+        } throws: { error in
+            "\(error)".contains(expected)
+        }
+        #expect(tree(inbox.workspace.site) == before)
+        let parent = Workspace.absolute("..", base: inbox.workspace.site)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).allSatisfy { !$0.hasPrefix(".site") })
+    }
+
+    @Test("Shards split threads by journal size, each thread once, each shard in id order")
+    func shards() throws {
+        let inbox = try FixtureInbox.everyState()
+        let threads = ["approvals", "billing", "ops", "writing"]
+        let shards = BuildPlan.shards(threads, count: 3, workspace: inbox.workspace)
+        #expect(shards.count == 3)
+        #expect(shards.flatMap { $0 }.sorted() == threads)
+        for shard in shards { #expect(shard == shard.sorted()) }
+        #expect(shards.allSatisfy { !$0.isEmpty })
+    }
+}

@@ -62,44 +62,12 @@ final class BuildPlan {
             let files = try InboxReader.listThreadFiles(workspace.threadFolder(id))
             if Self.fingerprint(files) != record.fingerprint { toRender.append((id, files)) }
         }
-        for (index, (id, files)) in toRender.enumerated() {
-            let content = try ThreadContent.read(id, workspace: workspace, files: files)
-            let output = try renderThread(content, into: sink)
-            let old = previous?.threads[id]
-            if let old, old.feedEntries > output.feed.count {
-                throw NeedsFullBuild(reason: "thread \(id) has fewer feed entries than before")
+        if full, build.jobs > 1, let command = build.workerCommand, toRender.count > 1 {
+            try renderInWorkers(toRender.map(\.id), command: command, into: sink, rows: auditRows, feed: &feed)
+        } else {
+            try renderThreads(toRender, into: sink, rows: auditRows, feed: &feed) { [build] done in
+                build.progress?(done, toRender.count)
             }
-            // New journal lines since the last build (all of them in a full build).
-            let entries = content.snapshot.entries
-            var start = 0
-            if let old {
-                let known = old.journal
-                guard entries.count >= known.lines, known.lines == 0 || entries[known.lines - 1].hash == known.lastHash
-                else {
-                    throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
-                }
-                start = known.lines
-            }
-            for entry in entries[start...] { try auditRows.append(AuditPages.row(entry, journal: id)) }
-            // The whole chain is checked again: a thread's journal is small (SHA-256 of ~180 KB for
-            // 100 messages is ~0.2 ms) and this catches a line changed anywhere in it.
-            let problem = JournalText.verifyChain(entries) ?? content.snapshot.journalError
-            let journal = Manifest.JournalRecord(
-                lines: entries.count, lastHash: entries.last?.hash ?? JournalCodec.genesis,
-                problem: problem?.description)
-            feed.removeAll { $0.thread == id }
-            feed += output.feed.prefix(Feeds.inboxLimit)
-            // Keep only what can still make the inbox feed, so memory does not grow with the inbox.
-            if feed.count > 4 * Feeds.inboxLimit {
-                feed.sort(by: Feeds.Entry.newestFirst)
-                feed.removeSubrange(Feeds.inboxLimit...)
-            }
-            manifest.threads[id] = Manifest.ThreadRecord(
-                fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
-                feedEntries: output.feed.count,
-                indexItem: theme.indexItem(SitePages.item(output.summary, strings: strings)))
-            rendered.append(id)
-            build.progress?(index + 1, toRender.count)
         }
 
         // The inbox journal.
@@ -137,6 +105,109 @@ final class BuildPlan {
     }
 
     // MARK: Threads
+
+    /// Renders `threads` (with their folder listings, when already read) into `sink`, their audit rows
+    /// into `rows`, their newest entries into `feed`; records them in the manifest. `afterEach` gets
+    /// the number rendered so far.
+    func renderThreads(
+        _ threads: [(id: String, files: [DiskFile]?)], into sink: OutputSink, rows auditRows: AuditSpool,
+        feed: inout [Feeds.Entry], afterEach: (Int) -> Void
+    ) throws {
+        for (index, (id, files)) in threads.enumerated() {
+            let content = try ThreadContent.read(id, workspace: workspace, files: files)
+            let output = try renderThread(content, into: sink)
+            let old = previous?.threads[id]
+            if let old, old.feedEntries > output.feed.count {
+                throw NeedsFullBuild(reason: "thread \(id) has fewer feed entries than before")
+            }
+            // New journal lines since the last build (all of them in a full build).
+            let entries = content.snapshot.entries
+            var start = 0
+            if let old {
+                let known = old.journal
+                guard entries.count >= known.lines, known.lines == 0 || entries[known.lines - 1].hash == known.lastHash
+                else {
+                    throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
+                }
+                start = known.lines
+            }
+            for entry in entries[start...] { try auditRows.append(AuditPages.row(entry, journal: id)) }
+            // The whole chain is checked again: a thread's journal is small (SHA-256 of ~180 KB for
+            // 100 messages is ~0.2 ms) and this catches a line changed anywhere in it.
+            let problem = JournalText.verifyChain(entries) ?? content.snapshot.journalError
+            let journal = Manifest.JournalRecord(
+                lines: entries.count, lastHash: entries.last?.hash ?? JournalCodec.genesis,
+                problem: problem?.description)
+            Self.merge(output.feed.prefix(Feeds.inboxLimit), replacing: id, into: &feed)
+            manifest.threads[id] = Manifest.ThreadRecord(
+                fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
+                feedEntries: output.feed.count,
+                indexItem: theme.indexItem(SitePages.item(output.summary, strings: strings)))
+            rendered.append(id)
+            afterEach(index + 1)
+        }
+    }
+
+    /// Adds `entries` to the inbox feed's candidates (replacing `thread`'s, if given), keeping only what
+    /// can still make the feed, so memory does not grow with the inbox.
+    static func merge(_ entries: some Sequence<Feeds.Entry>, replacing thread: String?, into feed: inout [Feeds.Entry])
+    {
+        if let thread { feed.removeAll { $0.thread == thread } }
+        feed += entries
+        if feed.count > 4 * Feeds.inboxLimit {
+            feed.sort(by: Feeds.Entry.newestFirst)
+            feed.removeSubrange(Feeds.inboxLimit...)
+        }
+    }
+
+    /// Renders `threads` (a full build) in worker processes and this one: the first shard here, the
+    /// others each in a process started with `command`. The result is the same as rendering them all
+    /// here: every page, record, feed entry and audit row ends up in the same place.
+    func renderInWorkers(
+        _ threads: [String], command: [String], into sink: OutputSink, rows: AuditSpool, feed: inout [Feeds.Entry]
+    ) throws {
+        let shards = Self.shards(threads, count: min(build.jobs, threads.count), workspace: workspace)
+        let tasks = shards.dropFirst().map {
+            WorkerTask(
+                root: workspace.root, configPath: workspace.configPath, inbox: workspace.inbox, site: build.site,
+                staging: sink.root, fingerprint: build.fingerprint, threads: $0,
+                auditSpillThreshold: build.auditSpillThreshold)
+        }
+        let pool = try WorkerPool(
+            executable: command[0], arguments: Array(command.dropFirst()), tasks: tasks,
+            scratch: workspace.stateFolder)
+        let total = threads.count
+        let own = shards[0].count
+        try renderThreads(shards[0].map { ($0, nil) }, into: sink, rows: rows, feed: &feed) { [build] done in
+            build.progress?(done + pool.reported(), total)
+        }
+        let results = try pool.finish { [build] done in build.progress?(own + done, total) }
+        for (result, spool) in results {
+            for record in result.records {
+                manifest.threads[record.summary.id] = record
+                rendered.append(record.summary.id)
+            }
+            Self.merge(result.feed, replacing: nil, into: &feed)
+            for output in result.outputs { sink.adopt(output.path, digest: output.digest) }
+            rows.absorb(result.rows, from: spool)
+        }
+    }
+
+    /// `threads` in `count` shards of about equal work (by journal size, largest first onto the
+    /// lightest shard), each in id order. Which thread goes where does not change the site.
+    static func shards(_ threads: [String], count: Int, workspace: Workspace) -> [[String]] {
+        let sized = threads.map { id in
+            (id: id, size: (try? FileSystem.entry(at: workspace.journalPath(thread: id)))??.size ?? 0)
+        }.sorted { $0.size != $1.size ? $0.size > $1.size : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var shards = [[String]](repeating: [], count: max(1, count))
+        var loads = [Int](repeating: 0, count: shards.count)
+        for thread in sized {
+            let lightest = loads.indices.min { loads[$0] != loads[$1] ? loads[$0] < loads[$1] : $0 < $1 } ?? 0
+            shards[lightest].append(thread.id)
+            loads[lightest] += thread.size + 1
+        }
+        return shards.map { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    }
 
     struct ThreadOutput {
         var summary: ThreadSummary

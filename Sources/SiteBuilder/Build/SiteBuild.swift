@@ -41,6 +41,11 @@ public final class SiteBuild {
     let messageSections = MessageSectionCache()
     /// Called after each rendered thread with (done, total), for progress on a terminal.
     public var progress: (@Sendable (Int, Int) -> Void)?
+    /// How many processes a full build renders threads in (this one and `jobs - 1` workers).
+    public var jobs = 1
+    /// The command that starts a worker process (`SiteWorker.run` in it), as an argument vector:
+    /// the same executable with a hidden subcommand. Without it, every build renders in this process.
+    public var workerCommand: [String]?
 
     /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
     static let version = "2"
@@ -134,7 +139,7 @@ public final class SiteBuild {
         manifestDirty = false
     }
 
-    private func siblingPath(_ suffix: String) -> String {
+    func siblingPath(_ suffix: String) -> String {
         let parent = Workspace.absolute("..", base: site)
         let name = site.split(separator: "/").last.map(String.init) ?? "site"
         return "\(parent)/.\(name)\(suffix)-\(getpid())"
