@@ -215,7 +215,7 @@ private struct Random {
 
     mutating func auditPage() -> AuditPageView {
         AuditPageView(
-            frame: frame(), rows: html(), chainRows: html(),
+            frame: frame(), rows: Array(html().utf8), chainRows: html(),
             pager: bool() ? nil : .init(number: int(9), count: int(9), newer: maybe(), older: maybe()))
     }
 
@@ -225,5 +225,92 @@ private struct Random {
             entries: (0..<int(2)).map { _ in
                 .init(title: text(), id: text(), updated: text(), author: text(), href: text(), content: html())
             })
+    }
+}
+
+@Suite("The search index's plain text")
+struct PlainTextTests {
+    /// The byte-at-a-time extraction the index used before, kept as the reference.
+    static func reference(_ html: String, limit: Int) -> String {
+        var out: [UInt8] = []
+        var inTag = false
+        var pendingSpace = false
+        var bytes = html.utf8.makeIterator()
+        var entity: [UInt8] = []
+        var inEntity = false
+        func emit(_ byte: UInt8) {
+            if byte == 32 || byte == 10 || byte == 9 || byte == 13 {
+                pendingSpace = !out.isEmpty
+                return
+            }
+            if pendingSpace {
+                out.append(32)
+                pendingSpace = false
+            }
+            out.append(byte)
+        }
+        while let byte = bytes.next(), out.count < limit {
+            if inTag {
+                if byte == UInt8(ascii: ">") {
+                    inTag = false
+                    pendingSpace = !out.isEmpty
+                }
+                continue
+            }
+            if inEntity {
+                if byte == UInt8(ascii: ";") || entity.count > 8 {
+                    inEntity = false
+                    switch String(decoding: entity, as: UTF8.self) {
+                    case "amp": emit(UInt8(ascii: "&"))
+                    case "lt": emit(UInt8(ascii: "<"))
+                    case "gt": emit(UInt8(ascii: ">"))
+                    case "quot": emit(UInt8(ascii: "\""))
+                    case "#39": emit(UInt8(ascii: "'"))
+                    default: emit(32)
+                    }
+                    entity.removeAll()
+                } else {
+                    entity.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "<"): inTag = true
+            case UInt8(ascii: "&"): inEntity = true
+            default: emit(byte)
+            }
+        }
+        while let last = out.last, last & 0xC0 == 0x80 || last >= 0xC0 {
+            let start = out.lastIndex { $0 & 0xC0 != 0x80 } ?? 0
+            let length = out[start] >= 0xF0 ? 4 : out[start] >= 0xE0 ? 3 : out[start] >= 0xC0 ? 2 : 1
+            if out.count - start == length { break }
+            out.removeSubrange(start...)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test(
+        "Equals the reference on seeded random HTML: tags, entities (cut off too), spaces, multi-byte text at the limit"
+    )
+    func matchesReference() {
+        let pieces = [
+            "<p>", "</p>\n", "word", " ", "\n\n", "&amp;", "&lt;b&gt;", "&quot;", "&#39;", "&nbsp;", "&unknownentity;",
+            "&", "&am", "é", "日本", "🙂", "\t", "<code>x &lt; y</code>", "a\u{2028}b",
+        ]
+        var state: UInt64 = 0x5EED_0002
+        func next() -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % 1_000_000)
+        }
+        for round in 0..<2000 {
+            let html = (0..<(next() % 60)).map { _ in pieces[next() % pieces.count] }.joined()
+            let limit = [1, 2, 3, 5, 8, 13, 40, 2000][next() % 8]
+            let fast = String(decoding: SearchIndex.plainText(html, limit: limit), as: UTF8.self)
+            #expect(
+                fast == Self.reference(html, limit: limit), "round \(round): \(html.debugDescription) limit \(limit)")
+        }
     }
 }

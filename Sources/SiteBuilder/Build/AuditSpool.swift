@@ -128,7 +128,7 @@ final class AuditSpool {
                 rows.append(
                     AuditPages.Row(
                         ts: key.ts, journal: journals[Int(key.journal)], seq: Int(key.seq),
-                        html: String(decoding: html, as: UTF8.self)))
+                        html: Array(html)))
             }
             index = end
         }
@@ -146,7 +146,7 @@ final class AuditSpool {
     private func store(_ row: AuditPages.Row) throws -> Key {
         let journal = number(row.journal)
         let offset = (file?.size ?? 0) + pending.count
-        pending.append(contentsOf: row.html.utf8)
+        pending.append(contentsOf: row.html)
         let key = Key(
             ts: row.ts, offset: offset, length: Int32((file?.size ?? 0) + pending.count - offset), journal: journal,
             seq: Int32(row.seq), file: -1)

@@ -116,11 +116,11 @@ extension AuditPages.Row {
         w.int64(ts)
         w.string(journal)
         w.int(seq)
-        w.string(html)
+        w.data(html)
     }
 
     init(from r: inout ByteReader) throws(ByteReader.Malformed) {
-        self.init(ts: try r.int64(), journal: try r.string(), seq: try r.int(), html: try r.string())
+        self.init(ts: try r.int64(), journal: try r.string(), seq: try r.int(), html: try r.data())
     }
 }
 

@@ -130,7 +130,7 @@ struct ThreadPage {
         let answer = strings["answer"] ?? "Answer"
         let label = count > 1 ? "\(answer) \(index + 1) \(strings["of"] ?? "of") \(count)" : answer
         let body = content.bodies[run.file]
-        let reply = ReplyBody(body ?? "")
+        let reply = Self.reply(body ?? "")
         return RunView(
             id: String(run.file.dropLast(3)), file: run.file, label: label, agent: run.agent,
             endedAt: run.endedAt?.milliseconds, at: TimeView(run.startedAt), status: run.status.rawValue,
@@ -143,6 +143,23 @@ struct ThreadPage {
             },
             approvals: run.approvals.map { approval($0, runFinished: run.status.isFinished) },
             usage: Self.usage(run.detail), sharedState: run.sharedState, events: run.customEvents)
+    }
+
+    /// `ReplyBody(body)`, without its generic substring search when the marker's bytes are absent
+    /// (nearly always; the search showed in profiles of full builds).
+    static func reply(_ body: String) -> ReplyBody {
+        var body = body
+        let marker = Array(ReplyBody.reasoningMarker.utf8)
+        let found = body.withUTF8 { bytes in
+            guard bytes.count >= marker.count else { return false }
+            for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
+                if UnsafeBufferPointer(rebasing: bytes[start..<(start + marker.count)]).elementsEqual(marker) {
+                    return true
+                }
+            }
+            return false
+        }
+        return found ? ReplyBody(body) : ReplyBody(text: body.trimmingWhitespace, reasoning: nil)
     }
 
     /// The token counts the runtime reported (`usage` in the run's detail), as `prompt tokens 12 ·

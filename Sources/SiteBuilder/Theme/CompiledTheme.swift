@@ -493,7 +493,7 @@ struct CompiledTheme: Sendable {
     // MARK: audit
 
     func audit(_ view: AuditPageView) -> [UInt8] {
-        var w = HTMLWriter(capacity: 4096 + view.rows.utf8.count + view.chainRows.utf8.count)
+        var w = HTMLWriter(capacity: 4096 + view.rows.count + view.chainRows.utf8.count)
         layout(view.frame, &w) { w in
             w.raw("<h1>")
             label("audit", &w)

@@ -25,8 +25,12 @@ struct TimeView: Sendable, Hashable {
     var short: String
 
     init(_ ts: Timestamp) {
+        // `shortDescription` from the one `description` (formatting a time twice showed in profiles).
         iso = ts.description
-        short = ts.shortDescription
+        let utf8 = iso.utf8
+        short =
+            String(decoding: utf8.prefix(10), as: UTF8.self) + " "
+            + String(decoding: utf8.dropFirst(11).prefix(5), as: UTF8.self) + " UTC"
     }
 
     init(iso: String, short: String) {

@@ -144,7 +144,7 @@ extension AgentsView {
 extension AuditPageView {
     func context(strings: [String: String]) -> [String: Any] {
         var context = frame.context(strings: strings)
-        context["rows"] = rows
+        context["rows"] = String(decoding: rows, as: UTF8.self)
         context["chainRows"] = chainRows
         if let pager {
             context["pager"] = compact([
