@@ -15,7 +15,7 @@ import SiteBuilder
 struct LetterboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "letterbox-bench", abstract: "Measure Letterbox against its speed and memory targets.",
-        subcommands: [SiteBench.self, DaemonBench.self])
+        subcommands: [SiteBench.self, CompareBench.self, DaemonBench.self])
 }
 
 struct SiteBench: ParsableCommand {
