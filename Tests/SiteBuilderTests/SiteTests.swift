@@ -89,7 +89,7 @@ struct SiteTests {
         #expect(
             changed == [
                 "threads/billing.html", "threads/billing.xml", "search/billing.js", "index.html", "feed.xml",
-                "status.html",
+                "status.html", "api/chat/threads.json", "api/chat/threads/billing/messages.json",
                 "audit/index.html", "audit/page-1.html",
             ], "\(changed.sorted())")
         // The same inbox built from scratch elsewhere gives the same bytes.

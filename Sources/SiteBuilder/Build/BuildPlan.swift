@@ -242,6 +242,7 @@ final class BuildPlan {
             for run in message.runs { items.append(.init(anchor: run.id, file: run.file, html: run.body)) }
         }
         try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
+        try sink.put(ReadAPI.messagesPath(id), ReadAPI.messages(content, views: messages))
         return ThreadOutput(summary: ThreadSummary(content), feed: entries)
     }
 
@@ -308,6 +309,7 @@ final class BuildPlan {
             "agents.html",
             theme.agents(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
         try sink.put("search.html", theme.search(SitePages.search(siteTitle: title, strings: strings)))
+        try sink.put(ReadAPI.threadsPath, ReadAPI.threads(summaries))
         try sink.put("search/index.js", SearchIndex.index(shards: threadIDs.map { "\(Page.segment($0)).js" }))
         try sink.put(
             "feed.xml",
@@ -320,7 +322,9 @@ final class BuildPlan {
         try sink.put("README.md", WorkspaceInitializer.siteReadme)
         for id in threadIDs where !rendered.contains(id) {
             let segment = Page.segment(id)
-            sink.produced.formUnion(["threads/\(segment).html", "threads/\(segment).xml", "search/\(segment).js"])
+            sink.produced.formUnion([
+                "threads/\(segment).html", "threads/\(segment).xml", "search/\(segment).js", ReadAPI.messagesPath(id),
+            ])
         }
     }
 }

@@ -87,6 +87,7 @@ extension ThreadSummary {
         w.strings(tags)
         w.int(messageCount)
         w.optional(lastActivity) { $0.int64($1) }
+        w.optional(createdAt) { $0.int64($1) }
         for flag in [unreadReply, awaitingApproval, failed, running, retrying] { w.bool(flag) }
         w.optional(problem) { $0.string($1) }
         w.int(rejectedCount)
@@ -100,6 +101,7 @@ extension ThreadSummary {
         tags = try r.strings()
         messageCount = try r.int()
         lastActivity = try r.optional { r throws(ByteReader.Malformed) in try r.int64() }
+        createdAt = try r.optional { r throws(ByteReader.Malformed) in try r.int64() }
         unreadReply = try r.bool()
         awaitingApproval = try r.bool()
         failed = try r.bool()
