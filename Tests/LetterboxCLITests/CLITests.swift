@@ -298,3 +298,20 @@ struct BuildJobsTests {
         #expect(result.stderr.contains("letterbox build --jobs"))
     }
 }
+
+@Suite("letterbox build's output (issue 14)")
+struct BuildOutputTests {
+    @Test("Not on a terminal: no progress and no summary, only the site")
+    func silentWhenPiped() async throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/inbox", toPath: scratch.path + "/inbox")
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/letterbox.yaml", toPath: scratch.path + "/letterbox.yaml")
+        let result = try await CLI.run(["build", "--inbox", "inbox", "--site", "site"], in: scratch.path)
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: scratch.path + "/site/index.html"))
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import InboxStore
 import Logging
 import SiteBuilder
+import Synchronization
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Rebuild every page.")
     var full = false
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors (for scripts).")
+    @Flag(
+        name: .shortAndLong,
+        help: "Print nothing but errors. Progress and the summary appear only on a terminal anyway.")
     var quiet = false
 
     @Option(
@@ -43,17 +46,26 @@ struct BuildCommand: AsyncParsableCommand {
             let build = try SiteBuild(workspace: workspace, logger: logger)
             build.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
             build.workerCommand = [Self.executablePath(), BuildWorkerCommand.configuration.commandName ?? ""]
-            let showProgress = !quiet && isatty(STDERR_FILENO) == 1
-            if showProgress {
+            // On a terminal only: progress on stderr while threads render, a summary on stdout.
+            let progress = ProgressLine()
+            let clock = ContinuousClock()
+            let start = clock.now
+            if !quiet && isatty(STDERR_FILENO) == 1 {
                 build.progress = { done, total in
-                    guard total >= 20, done % max(1, total / 50) == 0 || done == total else { return }
-                    FileHandle.standardError.write(
-                        Data("\rrendering threads: \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+                    progress.meter.withLock { meter in
+                        guard let line = meter.update(done: done, total: total, elapsed: clock.now - start) else {
+                            return
+                        }
+                        FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+                    }
                 }
             }
             let report = try build.build(full: full)
             try build.saveManifest()
-            if !quiet { Terminal.out("\(workspace.relative(workspace.site))/: \(report.summary)\n") }
+            if progress.meter.withLock({ $0.shown }) { FileHandle.standardError.write(Data("\n".utf8)) }
+            if !quiet && isatty(STDOUT_FILENO) == 1 {
+                Terminal.out("\(workspace.relative(workspace.site))/: \(report.summary)\n")
+            }
         }
     }
 }
@@ -80,4 +92,9 @@ struct BuildWorkerCommand: AsyncParsableCommand {
             try SiteWorker.run(logger: Logging.bootstrapped(label: "letterbox.build-worker", quiet: true))
         }
     }
+}
+
+/// The progress meter, shared with the build's progress callback (called on the build's thread).
+final class ProgressLine: Sendable {
+    let meter = Mutex(ProgressMeter())
 }
