@@ -113,16 +113,18 @@ enum SearchIndex {
     }
 
     /// A JSON string literal that is also safe in a script: U+2028 and U+2029 escaped as well.
-    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+    /// `markupSafe` also escapes `<`, `>` and `&` (as `\u003c`, …), so that no string in a JSON file
+    /// reads as markup even to something that takes the file for HTML.
+    static func appendQuoted(_ text: String, markupSafe: Bool = false, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        appendEscaped(Array(text.utf8), to: &out)
+        appendEscaped(Array(text.utf8), markupSafe: markupSafe, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 
     /// `bytes` (UTF-8) escaped for inside a JSON string literal, as `CanonicalJSON.appendString`
     /// escapes (Python's `ensure_ascii=False`), plus U+2028 and U+2029 (E2 80 A8 / E2 80 A9), which end
     /// a line in a script. Runs of bytes that need nothing are copied at once.
-    static func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func appendEscaped(_ bytes: [UInt8], markupSafe: Bool = false, to out: inout [UInt8]) {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         bytes.withUnsafeBufferPointer { source in
             var start = 0
@@ -132,7 +134,8 @@ enum SearchIndex {
             }
             while index < source.count {
                 let byte = source[index]
-                if byte >= 0x20 && byte != 0x22 && byte != 0x5C && byte != 0xE2 {
+                let markup = markupSafe && (byte == 0x3C || byte == 0x3E || byte == 0x26)
+                if byte >= 0x20 && byte != 0x22 && byte != 0x5C && byte != 0xE2 && !markup {
                     index += 1
                     continue
                 }
@@ -159,6 +162,7 @@ enum SearchIndex {
                 case 0x0A: out.append(UInt8(ascii: "n"))
                 case 0x0D: out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(UInt8(ascii: "t"))
+                // Other control bytes, and `< > &` in markup-safe strings.
                 default: out.append(contentsOf: [UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
                 }
                 index += 1

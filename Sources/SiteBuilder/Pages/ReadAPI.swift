@@ -310,8 +310,8 @@ struct ToolCallText {
     }
 }
 
-/// A small JSON writer: strings escaped as `CanonicalJSON` escapes them (and U+2028/2029), keys in the
-/// order they are written, no whitespace.
+/// A small JSON writer: strings escaped as `CanonicalJSON` escapes them, plus U+2028/2029 and
+/// `< > &` (so no value reads as markup anywhere), keys in the order they are written, no whitespace.
 struct JSONWriter {
     var bytes: [UInt8] = []
     private var needsComma = false
@@ -336,7 +336,7 @@ struct JSONWriter {
 
     mutating func key(_ name: String) {
         separate()
-        SearchIndex.appendQuoted(name, to: &bytes)
+        SearchIndex.appendQuoted(name, markupSafe: true, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
@@ -349,7 +349,7 @@ struct JSONWriter {
 
     mutating func string(_ value: String) {
         separate()
-        SearchIndex.appendQuoted(value, to: &bytes)
+        SearchIndex.appendQuoted(value, markupSafe: true, to: &bytes)
         needsComma = true
     }
 
