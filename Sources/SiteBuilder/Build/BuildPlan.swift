@@ -114,7 +114,12 @@ final class BuildPlan {
         feed: inout [Feeds.Entry], afterEach: (Int) -> Void
     ) throws {
         for (index, (id, files)) in threads.enumerated() {
-            let content = try ThreadContent.read(id, workspace: workspace, files: files)
+            // Full builds neither read nor fill the thread cache, so it cannot add to their peak memory.
+            let content =
+                try full
+                ? ThreadContent.read(id, workspace: workspace, files: files)
+                : build.threads.read(
+                    id, workspace: workspace, files: files ?? InboxReader.listThreadFiles(workspace.threadFolder(id)))
             let output = try renderThread(content, into: sink)
             let old = previous?.threads[id]
             if let old, old.feedEntries > output.feed.count {
@@ -278,7 +283,13 @@ final class BuildPlan {
             let html = theme.audit(
                 AuditPages.page(
                     rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
-                    strings: strings))
+                    strings: strings
+                ) { [build, strings] chain in
+                    if let kept = build.chainRows[chain.journal], kept.chain == chain { return kept.html }
+                    let html = AuditPages.chainRow(chain, strings: strings)
+                    build.chainRows[chain.journal] = (chain, html)
+                    return html
+                })
             try sink.put("audit/page-\(number).html", html)
             if isNewest { try sink.put("audit/index.html", html) }
             offset = end
@@ -309,7 +320,14 @@ final class BuildPlan {
             "agents.html",
             theme.agents(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
         try sink.put("search.html", theme.search(SitePages.search(siteTitle: title, strings: strings)))
-        try sink.put(ReadAPI.threadsPath, ReadAPI.threads(summaries))
+        try sink.put(
+            ReadAPI.threadsPath,
+            ReadAPI.threads(summaries) { [build] summary in
+                if let kept = build.apiItems[summary.id], kept.summary == summary { return kept.bytes }
+                let bytes = ReadAPI.threadItem(summary)
+                build.apiItems[summary.id] = (summary, bytes)
+                return bytes
+            })
         try sink.put("search/index.js", SearchIndex.index(shards: threadIDs.map { "\(Page.segment($0)).js" }))
         try sink.put(
             "feed.xml",

@@ -39,6 +39,12 @@ public final class SiteBuild {
     var auditSpillThreshold = AuditSpool.defaultSpillThreshold
     /// Message sections rendered by earlier incremental builds, reused while their inputs are unchanged.
     let messageSections = MessageSectionCache()
+    /// Threads as incremental builds read them, extended by their new journal lines and files.
+    let threads = ThreadCache()
+    /// Each thread's entry in `api/chat/threads.json` and the chain table's row of each journal, with
+    /// what they were rendered from, so a build renders only those of threads that changed.
+    var apiItems: [String: (summary: ThreadSummary, bytes: [UInt8])] = [:]
+    var chainRows: [String: (chain: AuditLog.ChainStatus, html: String)] = [:]
     /// Called after each rendered thread with (done, total), for progress on a terminal.
     public var progress: (@Sendable (Int, Int) -> Void)?
     /// How many processes a full build renders threads in (this one and `jobs - 1` workers).

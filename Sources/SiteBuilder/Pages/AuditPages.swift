@@ -99,14 +99,14 @@ enum AuditPages {
     /// Page `number` (1 = oldest) whose rows (oldest first) are `rows`.
     static func page(
         rows: ArraySlice<Row>, number: Int, count: Int, chains: [AuditLog.ChainStatus]?, siteTitle: String,
-        strings: [String: String]
+        strings: [String: String], chainRow: (AuditLog.ChainStatus) -> String
     ) -> AuditPageView {
         AuditPageView(
             frame: PageFrame(
                 title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle,
                 root: "../", nav: .audit),
             rows: Array(rows.reversed().map(\.html).joined()),
-            chainRows: (chains ?? []).map { chainRow($0, strings: strings) }.joined(),
+            chainRows: (chains ?? []).map(chainRow).joined(),
             pager: count > 1
                 ? .init(
                     number: number, count: count, newer: number < count ? fileName(page: number + 1, of: count) : nil,

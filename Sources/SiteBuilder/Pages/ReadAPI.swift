@@ -14,42 +14,47 @@ enum ReadAPI {
 
     static let threadsPath = "api/chat/threads.json"
 
-    /// Every thread, oldest first (by creation, then id), on one page.
-    static func threads(_ summaries: [ThreadSummary]) -> [UInt8] {
+    /// Every thread, oldest first (by creation, then id), on one page. `item` gives a thread's entry
+    /// (`threadItem`, or one kept from an earlier build).
+    static func threads(_ summaries: [ThreadSummary], item: (ThreadSummary) -> [UInt8]) -> [UInt8] {
         let ordered = summaries.sorted { a, b in
             let (x, y) = (a.createdAt ?? 0, b.createdAt ?? 0)
             return x != y ? x < y : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
         }
+        var out: [UInt8] = Array("{\"threads\":[".utf8)
+        for (index, summary) in ordered.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += item(summary)
+        }
+        out += Array("],\"nextCursor\":null}".utf8)
+        return out
+    }
+
+    /// One thread's entry in `threads.json`.
+    static func threadItem(_ summary: ThreadSummary) -> [UInt8] {
         var j = JSONWriter()
         j.object { j in
-            j.key("threads")
-            j.array(ordered) { j, summary in
-                j.object { j in
-                    j.field("id", summary.id)
-                    j.field("title", summary.title)
-                    j.field("agentId", summary.agent ?? "")
-                    let created = summary.createdAt ?? summary.lastActivity ?? 0
-                    j.field("createdAt", Timestamp(milliseconds: created).description)
-                    j.field("updatedAt", Timestamp(milliseconds: summary.lastActivity ?? created).description)
-                    j.key("letterbox")
-                    j.object { j in
-                        j.field("page", "threads/\(Page.segment(summary.id)).html")
-                        j.field("messages", messagesPath(summary.id))
-                        j.field("messageCount", summary.messageCount)
-                        j.field("tags", summary.tags)
-                        j.field("queued", summary.queued)
-                        j.field("retrying", summary.retrying)
-                        j.field("failed", summary.failed)
-                        j.field("running", summary.running)
-                        j.field("awaitingApproval", summary.awaitingApproval)
-                        j.field("unreadReply", summary.unreadReply)
-                        j.field("rejectedFiles", summary.rejectedCount)
-                        j.field("problem", summary.problem)
-                    }
-                }
+            j.field("id", summary.id)
+            j.field("title", summary.title)
+            j.field("agentId", summary.agent ?? "")
+            let created = summary.createdAt ?? summary.lastActivity ?? 0
+            j.field("createdAt", Timestamp(milliseconds: created).description)
+            j.field("updatedAt", Timestamp(milliseconds: summary.lastActivity ?? created).description)
+            j.key("letterbox")
+            j.object { j in
+                j.field("page", "threads/\(Page.segment(summary.id)).html")
+                j.field("messages", messagesPath(summary.id))
+                j.field("messageCount", summary.messageCount)
+                j.field("tags", summary.tags)
+                j.field("queued", summary.queued)
+                j.field("retrying", summary.retrying)
+                j.field("failed", summary.failed)
+                j.field("running", summary.running)
+                j.field("awaitingApproval", summary.awaitingApproval)
+                j.field("unreadReply", summary.unreadReply)
+                j.field("rejectedFiles", summary.rejectedCount)
+                j.field("problem", summary.problem)
             }
-            j.key("nextCursor")
-            j.null()
         }
         return j.bytes
     }
