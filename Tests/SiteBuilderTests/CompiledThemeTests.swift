@@ -162,7 +162,7 @@ private struct Random {
         PageFrame(
             title: text(), siteTitle: text(), root: bool() ? "" : "../",
             nav: [.threads, .search, .agents, .audit, .status][int(4)], refresh: bool() ? nil : int(30),
-            feed: maybe())
+            feed: maybe(), banner: bool() ? nil : .init(label: text(), since: time()))
     }
 
     mutating func message() -> MessageView {
@@ -206,7 +206,8 @@ private struct Random {
     mutating func status() -> StatusView {
         StatusView(
             frame: frame(), daemon: .init(kind: text(), label: text(), detail: maybe()),
-            runtime: .init(kind: text(), label: text(), since: bool() ? nil : time(), reason: maybe()), queue: int(3),
+            runtime: .init(kind: text(), label: text(), since: bool() ? nil : time(), reason: maybe(), note: maybe()),
+            queue: int(3),
             lastError: bool() ? nil : .init(text: text(), at: bool() ? nil : time()),
             incidents: (0..<int(2)).map { _ in
                 .init(kind: text(), reason: text(), start: time(), end: bool() ? nil : time())

@@ -233,3 +233,28 @@ struct WorkerFailureTests {
         #expect(shards.allSatisfy { !$0.isEmpty })
     }
 }
+
+@Suite("The runtime's state on every page")
+struct BannerTests {
+    let logger = Logger(label: "test")
+
+    @Test("Every page says the runtime is degraded, since when; when it recovers the next build is full and it is gone")
+    func banner() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        for (path, data) in tree(inbox.workspace.site) where path.hasSuffix(".html") {
+            let html = String(decoding: data, as: UTF8.self)
+            #expect(html.contains("<p class=\"banner\" role=\"alert\"><strong>The runtime is degraded"), "\(path)")
+        }
+        try inbox.journal(nil, [(.daemon, .runtimeRecovered)])
+        let report = try build.build()
+        #expect(report.full)
+        for (path, data) in tree(inbox.workspace.site) where path.hasSuffix(".html") {
+            #expect(!String(decoding: data, as: UTF8.self).contains("class=\"banner\""), "\(path)")
+        }
+        try inbox.journal(nil, [(.daemon, .authFailed(reason: "HTTP 401"))])
+        try build.build()
+        #expect(try read(inbox.workspace.site + "/index.html").contains("The runtime refuses the token"))
+    }
+}

@@ -106,6 +106,13 @@ final class BuildPlan {
 
     // MARK: Threads
 
+    /// `view` with the build's banner in its frame.
+    func framed(_ view: ThreadView) -> ThreadView {
+        var view = view
+        view.frame.banner = build.banner
+        return view
+    }
+
     /// Renders `threads` (with their folder listings, when already read) into `sink`, their audit rows
     /// into `rows`, their newest entries into `feed`; records them in the manifest. `afterEach` gets
     /// the number rendered so far.
@@ -176,7 +183,7 @@ final class BuildPlan {
             WorkerTask(
                 root: workspace.root, configPath: workspace.configPath, inbox: workspace.inbox, site: build.site,
                 staging: sink.root, fingerprint: build.fingerprint, threads: $0,
-                auditSpillThreshold: build.auditSpillThreshold)
+                auditSpillThreshold: build.auditSpillThreshold, banner: build.banner)
         }
         let pool = try WorkerPool(
             executable: command[0], arguments: Array(command.dropFirst()), tasks: tasks,
@@ -229,10 +236,11 @@ final class BuildPlan {
             let sections = page.sections(theme: theme, cache: full ? nil : build.messageSections)
             messages = sections.map(\.view)
             try sink.put(
-                "threads/\(segment).html", theme.thread(page.view(messages: messages), sections: sections.map(\.html)))
+                "threads/\(segment).html",
+                theme.thread(framed(page.view(messages: messages)), sections: sections.map(\.html)))
         } else {
             messages = content.snapshot.state.messages.map(page.message)
-            try sink.put("threads/\(segment).html", theme.thread(page.view(messages: messages), sections: nil))
+            try sink.put("threads/\(segment).html", theme.thread(framed(page.view(messages: messages)), sections: nil))
         }
         let entries = Feeds.entries(
             thread: id, title: content.snapshot.title, messages: messages,
@@ -242,9 +250,17 @@ final class BuildPlan {
             base: "", entries: Array(entries.prefix(Feeds.threadLimit)))
         try sink.put("threads/\(segment).xml", theme.feed(feed))
         var items: [SearchIndex.Item] = []
-        for message in messages {
-            items.append(.init(anchor: message.id, file: message.file, html: message.body))
-            for run in message.runs { items.append(.init(anchor: run.id, file: run.file, html: run.body)) }
+        for (message, state) in zip(messages, content.snapshot.state.messages) {
+            items.append(
+                .init(
+                    anchor: message.id, file: message.file, agent: message.agent ?? "", state: message.state,
+                    at: message.at.iso, edited: !state.edits.isEmpty, html: message.body))
+            for run in message.runs {
+                items.append(
+                    .init(
+                        anchor: run.id, file: run.file, agent: run.agent, state: run.status, at: run.at.iso,
+                        edited: false, html: run.body))
+            }
         }
         try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
         try sink.put(ReadAPI.messagesPath(id), ReadAPI.messages(content, views: messages))
@@ -281,15 +297,17 @@ final class BuildPlan {
             let slice = try rows.rows(offset..<end)[...]
             let isNewest = number == pageCount
             let html = theme.audit(
-                AuditPages.page(
-                    rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
-                    strings: strings
-                ) { [build, strings] chain in
-                    if let kept = build.chainRows[chain.journal], kept.chain == chain { return kept.html }
-                    let html = AuditPages.chainRow(chain, strings: strings)
-                    build.chainRows[chain.journal] = (chain, html)
-                    return html
-                })
+                withBanner(
+                    AuditPages.page(
+                        rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil,
+                        siteTitle: title,
+                        strings: strings
+                    ) { [build, strings] chain in
+                        if let kept = build.chainRows[chain.journal], kept.chain == chain { return kept.html }
+                        let html = AuditPages.chainRow(chain, strings: strings)
+                        build.chainRows[chain.journal] = (chain, html)
+                        return html
+                    }))
             try sink.put("audit/page-\(number).html", html)
             if isNewest { try sink.put("audit/index.html", html) }
             offset = end
@@ -303,23 +321,33 @@ final class BuildPlan {
 
     // MARK: Site-wide pages
 
+    /// `view` with the build's banner in its frame.
+    func withBanner<View: Framed>(_ view: View) -> View {
+        var view = view
+        view.frame.banner = build.banner
+        return view
+    }
+
     func writeSitePages(inbox: InboxState, inboxProblem: FormatError?, into sink: OutputSink) throws {
         let summaries = threadIDs.compactMap { manifest.threads[$0]?.summary }
         let items = SitePages.ordered(summaries).compactMap { manifest.threads[$0.id]?.indexItem }
-        try sink.put("index.html", theme.index(SitePages.index(items, siteTitle: title, strings: strings)))
+        try sink.put("index.html", theme.index(withBanner(SitePages.index(items, siteTitle: title, strings: strings))))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }
         problems += summaries.compactMap { summary in summary.problem.map { "\(summary.id): \($0)" } }
         try sink.put(
             "status.html",
             theme.status(
-                SitePages.status(
-                    inbox: inbox, daemon: DaemonStatus.read(in: workspace), summaries: summaries, problems: problems,
-                    siteTitle: title, strings: strings)))
+                withBanner(
+                    SitePages.status(
+                        inbox: inbox, daemon: DaemonStatus.read(in: workspace), summaries: summaries,
+                        problems: problems, siteTitle: title, strings: strings))))
         try sink.put(
             "agents.html",
-            theme.agents(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
-        try sink.put("search.html", theme.search(SitePages.search(siteTitle: title, strings: strings)))
+            theme.agents(
+                withBanner(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings))
+            ))
+        try sink.put("search.html", theme.search(withBanner(SitePages.search(siteTitle: title, strings: strings))))
         try sink.put(
             ReadAPI.threadsPath,
             ReadAPI.threads(summaries) { [build] summary in

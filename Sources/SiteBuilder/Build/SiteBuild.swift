@@ -54,7 +54,9 @@ public final class SiteBuild {
     public var workerCommand: [String]?
 
     /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
-    static let version = "2"
+    static let version = "3"
+    /// Whether this builder renders a worker's shard (its banner then comes with its task).
+    var isWorker = false
 
     public convenience init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
         try self.init(workspace: workspace, site: site, logger: logger, compiledTheme: true)
@@ -68,8 +70,24 @@ public final class SiteBuild {
         self.logger = logger
     }
 
+    /// The banner every page carries while the runtime is degraded or refuses the token (from the
+    /// inbox journal, read at the start of each build). Part of the fingerprint: when it appears,
+    /// changes or goes, every page changes, so the build is a full one.
+    var banner: PageFrame.Banner?
+
     var fingerprint: String {
-        SHA256Hex.digest("\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(workspace.config.title)")
+        let banner = banner.map { "\($0.label)\u{0}\($0.since.iso)" } ?? ""
+        return SHA256Hex.digest(
+            "\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(workspace.config.title)\u{0}\(banner)")
+    }
+
+    /// The banner for the runtime's state in the inbox journal, if it needs one.
+    static func banner(for inbox: InboxState, strings: [String: String]) -> PageFrame.Banner? {
+        switch inbox.runtime {
+        case let .degraded(since, _): .init(label: strings["banner_degraded"] ?? "", since: TimeView(since))
+        case let .authFailing(since, _): .init(label: strings["banner_auth"] ?? "", since: TimeView(since))
+        case .unknown, .reachable: nil
+        }
     }
 
     /// Builds the site. `changed` names the threads that may have changed (the daemon knows from its
@@ -80,6 +98,10 @@ public final class SiteBuild {
         let clock = ContinuousClock()
         let start = clock.now
         if manifest == nil { manifest = Manifest.load(site: site, workspace: workspace) }
+        if !isWorker {
+            let (entries, _) = InboxReader.readJournal(workspace.inboxJournalPath)
+            banner = (try? InboxState.fold(entries)).flatMap { Self.banner(for: $0, strings: theme.strings) }
+        }
         let canIncrement = !forceFull && manifest?.fingerprint == fingerprint && FileSystem.exists(site + "/index.html")
         var report: BuildReport
         var plan: BuildPlan

@@ -34,6 +34,8 @@ public enum SiteWorker {
         let workspace = Workspace(
             root: task.root, configPath: task.configPath, config: config, inbox: task.inbox, site: task.site)
         let build = try SiteBuild(workspace: workspace, site: task.site, logger: logger)
+        build.isWorker = true
+        build.banner = task.banner
         guard build.fingerprint == task.fingerprint else {
             throw Failure(description: "the theme or configuration changed during the build; run it again")
         }

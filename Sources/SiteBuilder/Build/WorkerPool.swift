@@ -21,6 +21,8 @@ struct WorkerTask: Sendable, Hashable {
     var fingerprint: String
     var threads: [String]
     var auditSpillThreshold: Int
+    /// The build's banner (label, ISO time, short time), if any.
+    var banner: PageFrame.Banner?
 
     static let magic = "letterbox worker task\n"
 
@@ -31,12 +33,17 @@ struct WorkerTask: Sendable, Hashable {
         w.optional(configPath) { $0.string($1) }
         w.strings(threads)
         w.int(auditSpillThreshold)
+        w.optional(banner) { w, banner in
+            w.string(banner.label)
+            w.string(banner.since.iso)
+            w.string(banner.since.short)
+        }
         return w.bytes
     }
 
     init(
         root: String, configPath: String?, inbox: String, site: String, staging: String, fingerprint: String,
-        threads: [String], auditSpillThreshold: Int
+        threads: [String], auditSpillThreshold: Int, banner: PageFrame.Banner?
     ) {
         self.root = root
         self.configPath = configPath
@@ -46,6 +53,7 @@ struct WorkerTask: Sendable, Hashable {
         self.fingerprint = fingerprint
         self.threads = threads
         self.auditSpillThreshold = auditSpillThreshold
+        self.banner = banner
     }
 
     init(decoding bytes: [UInt8]) throws(ByteReader.Malformed) {
@@ -60,6 +68,9 @@ struct WorkerTask: Sendable, Hashable {
         configPath = try r.optional { r throws(ByteReader.Malformed) in try r.string() }
         threads = try r.strings()
         auditSpillThreshold = try r.int()
+        banner = try r.optional { r throws(ByteReader.Malformed) in
+            PageFrame.Banner(label: try r.string(), since: TimeView(iso: try r.string(), short: try r.string()))
+        }
     }
 }
 

@@ -74,10 +74,16 @@ enum SearchIndex {
     /// The characters of plain text kept per message.
     static let textLimit = 2000
 
-    /// One searchable item: a message or an answer, its anchor and its rendered HTML.
+    /// One searchable item: a message or an answer, its anchor, what the filters match (agent, delivery
+    /// state or run status, time) and its rendered HTML. An operator message edited after it was sent
+    /// has no text here: the index holds what was sent, and only the edited text is on disk.
     struct Item {
         var anchor: String
         var file: String
+        var agent: String
+        var state: String
+        var at: String
+        var edited: Bool
         var html: String
     }
 
@@ -86,6 +92,10 @@ enum SearchIndex {
         out.reserveCapacity(items.count * 600)
         let page = Array("threads/\(Page.segment(thread)).html#m-".utf8)
         let heading = Array("\(title) › ".utf8)
+        var threadFields: [UInt8] = Array("\",\"thread\":\"".utf8)
+        appendEscaped(Array(thread.utf8), to: &threadFields)
+        threadFields += Array("\",\"threadTitle\":\"".utf8)
+        appendEscaped(Array(title.utf8), to: &threadFields)
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(contentsOf: ",\n".utf8) }
             out.append(contentsOf: "{\"href\":\"".utf8)
@@ -94,9 +104,16 @@ enum SearchIndex {
             out.append(contentsOf: "\",\"title\":\"".utf8)
             appendEscaped(heading, to: &out)
             appendEscaped(Array(item.file.utf8), to: &out)
+            out += threadFields
+            out.append(contentsOf: "\",\"agent\":\"".utf8)
+            appendEscaped(Array(item.agent.utf8), to: &out)
+            out.append(contentsOf: "\",\"state\":\"".utf8)
+            appendEscaped(Array(item.state.utf8), to: &out)
+            out.append(contentsOf: "\",\"at\":\"".utf8)
+            appendEscaped(Array(item.at.utf8), to: &out)
             out.append(contentsOf: "\",\"text\":\"".utf8)
-            appendEscaped(plainText(item.html, limit: textLimit), to: &out)
-            out.append(contentsOf: "\"}".utf8)
+            if !item.edited { appendEscaped(plainText(item.html, limit: textLimit), to: &out) }
+            out.append(contentsOf: item.edited ? "\",\"edited\":true}".utf8 : "\"}".utf8)
         }
         out.append(contentsOf: "\n]);\n".utf8)
         return out

@@ -55,16 +55,23 @@ enum SitePages {
         } else {
             daemonView = .init(kind: "info", label: strings["daemon_never"] ?? "", detail: nil)
         }
-        let runtime: StatusView.Runtime
+        var runtime: StatusView.Runtime
         switch inbox.runtime {
         case .unknown: runtime = .init(kind: "info", label: strings["runtime_unknown"] ?? "")
-        case .reachable: runtime = .init(kind: "ok", label: strings["runtime_reachable"] ?? "")
+        case .reachable:
+            // Since the last incident ended, when there was one.
+            runtime = .init(
+                kind: "ok", label: strings["runtime_reachable"] ?? "",
+                since: inbox.incidents.last?.end.map(TimeView.init))
         case let .degraded(since, reason):
             runtime = .init(
                 kind: "bad", label: strings["runtime_degraded"] ?? "", since: TimeView(since), reason: reason)
         case let .authFailing(since, reason):
             runtime = .init(kind: "bad", label: strings["runtime_auth"] ?? "", since: TimeView(since), reason: reason)
         }
+        // With no daemon running, nothing is watching the runtime: say that the state is the last known.
+        let daemonRunning = daemon.map { $0.stoppedAt == nil } ?? false
+        if !daemonRunning, inbox.runtime != .unknown { runtime.note = strings["runtime_last_known"] }
         return StatusView(
             frame: PageFrame(
                 title: strings["status"] ?? "", siteTitle: siteTitle, root: "", nav: .status, refresh: 30),

@@ -17,6 +17,14 @@ struct PageFrame: Sendable, Hashable {
     var refresh: Int?
     /// The page's Atom feed, relative to the page.
     var feed: String?
+    /// The notice every page carries while the runtime is degraded or refuses the token.
+    var banner: Banner?
+
+    /// What the banner says, and since when.
+    struct Banner: Sendable, Hashable {
+        var label: String
+        var since: TimeView
+    }
 }
 
 /// A time as pages show it: `iso` for `datetime=` and `short` for people.

@@ -8,10 +8,12 @@ extension PageFrame {
         var page: [String: Any] = ["title": title]
         if let refresh { page["refresh"] = refresh }
         if let feed { page["feed"] = feed }
-        return [
+        var context: [String: Any] = [
             "site": ["title": siteTitle], "strings": strings, "root": root, "nav": [nav.rawValue: true], "page": page,
             "csp": Page.contentSecurityPolicy,
         ]
+        if let banner { context["banner"] = ["label": banner.label, "since": banner.since.context] }
+        return context
     }
 }
 
@@ -117,6 +119,7 @@ extension StatusView {
         context["daemon"] = compact(["kind": daemon.kind, "label": daemon.label, "detail": daemon.detail])
         context["runtime"] = compact([
             "kind": runtime.kind, "label": runtime.label, "since": runtime.since?.context, "reason": runtime.reason,
+            "note": runtime.note,
         ])
         context["queue"] = queue > 0 ? queue : false
         if let lastError { context["lastError"] = compact(["text": lastError.text, "at": lastError.at?.context]) }

@@ -22,6 +22,8 @@ struct StatusView: Sendable, Hashable {
         var label: String
         var since: TimeView?
         var reason: String?
+        /// Said when the daemon is not running: the state is the last one it knew.
+        var note: String?
     }
 
     struct LastError: Sendable, Hashable {
