@@ -49,13 +49,17 @@ lint:
 demo: build
 	scripts/demo.sh "$(CURDIR)"
 
-## bench: every benchmark (figures go in docs/benchmarks.md by hand)
+## bench: every benchmark (figures go in docs/benchmarks.md by hand; the site-vs-Hugo chart is written)
 bench: bench-site bench-daemon
 
+## bench-site: the site benchmark, then full builds side by side with Debian's hugo (installed if
+## missing): a table on stdout, docs/benchmarks/site-vs-hugo.csv and .svg
 bench-site: deps
+	@command -v hugo >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hugo; }
 	$(SWIFT) build -c release --product letterbox
 	$(SWIFT) build -c release --product letterbox-bench
 	.build/release/letterbox-bench site
+	.build/release/letterbox-bench compare --hugo "$$(command -v hugo)"
 
 bench-daemon: deps
 	$(SWIFT) build -c release --product letterbox

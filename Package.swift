@@ -118,6 +118,8 @@ let package = Package(
             dependencies: [
                 "LetterboxTestSupport", "SiteBuilder", "InboxStore", "ChatModel",
                 .product(name: "Logging", package: "swift-log"),
+                // Reads docs/openapi.yaml to validate the site's JSON read API against its schemas.
+                .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["Snapshots"]
         ),

@@ -257,3 +257,61 @@ struct SampleInboxTests {
         #expect(notes.contains("draft.reply-2.md"), "the regenerated answer beside the first")
     }
 }
+
+@Suite("letterbox build --jobs: worker processes (issue 14)")
+struct BuildJobsTests {
+    @Test("--jobs 1, 2 and 3 build byte-identical sites from the sample inbox")
+    func jobsAgree() async throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/inbox", toPath: scratch.path + "/inbox")
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/letterbox.yaml", toPath: scratch.path + "/letterbox.yaml")
+        var sites: [[String: Data]] = []
+        for jobs in [1, 2, 3] {
+            let result = try await CLI.run(
+                ["build", "--inbox", "inbox", "--site", "site-\(jobs)", "--jobs", "\(jobs)", "--quiet"],
+                in: scratch.path)
+            #expect(result.status == 0, "\(result.stderr)")
+            sites.append(SampleInboxTests.tree(scratch.path + "/site-\(jobs)"))
+        }
+        #expect(sites[0].count > 20)
+        for site in sites.dropFirst() {
+            #expect(site.keys.sorted() == sites[0].keys.sorted())
+            for (path, bytes) in sites[0] { #expect(site[path] == bytes, "\(path)") }
+        }
+        // No spool or temp file is left behind in the state folder or the sites' parent.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/.letterbox")
+            .filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter {
+            $0.hasPrefix(".") && $0 != ".letterbox"
+        }
+        #expect(staging.isEmpty, "\(staging)")
+    }
+
+    @Test("build-worker refuses to run by hand")
+    func workerByHand() async throws {
+        let scratch = try Scratch()
+        let result = try await CLI.run(["build-worker"], in: scratch.path, stdin: "")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("letterbox build --jobs"))
+    }
+}
+
+@Suite("letterbox build's output (issue 14)")
+struct BuildOutputTests {
+    @Test("Not on a terminal: no progress and no summary, only the site")
+    func silentWhenPiped() async throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/inbox", toPath: scratch.path + "/inbox")
+        try FileManager.default.copyItem(
+            atPath: SampleInboxTests.repository + "/letterbox.yaml", toPath: scratch.path + "/letterbox.yaml")
+        let result = try await CLI.run(["build", "--inbox", "inbox", "--site", "site"], in: scratch.path)
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: scratch.path + "/site/index.html"))
+    }
+}

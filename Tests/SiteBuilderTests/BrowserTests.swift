@@ -68,5 +68,21 @@ struct BrowserTests {
         #expect(result.console.isEmpty, "\(result.console.joined(separator: "\n"))")
         #expect(result.stdout.contains("1 results"), "\(result.stdout.suffix(2000))")
         #expect(result.stdout.contains("threads/billing.html#m-invoice"))
+        // A snippet with every term marked, the permalink, and the filters filled from the index.
+        #expect(result.stdout.contains("<mark>invoice</mark>") && result.stdout.contains("<mark>double</mark>"))
+        #expect(result.stdout.contains(" #m-invoice</a>"))
+        #expect(result.stdout.contains("<option value=\"billing\">Billing questions</option>"))
+        #expect(result.stdout.contains("<option value=\"retrying\">retrying</option>"))
+    }
+
+    @Test("Search leaves out the text of a message edited after it was sent, and says so")
+    func searchEdited() async throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: Logger(label: "test")).build()
+        let result = try await chromium(
+            ["--dump-dom", "--virtual-time-budget=5000"],
+            url: "file://\(inbox.workspace.site)/search.html?q=healthy")
+        #expect(result.console.isEmpty, "\(result.console.joined(separator: "\n"))")
+        #expect(result.stdout.contains("0 results"), "\(result.stdout.suffix(1500))")
     }
 }

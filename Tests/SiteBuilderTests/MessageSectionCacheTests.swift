@@ -50,11 +50,12 @@ struct MessageSectionCacheTests {
         let message = try #require(content.snapshot.state.messages.first)
         let page = ThreadPage(content: content, renderer: MarkdownRenderer(), strings: [:], siteTitle: "")
         let inputs = page.inputs(message)
-        let section = MessageSectionCache.Section(inputs: inputs, context: [:], html: "<p>text</p>")
+        let section = MessageSectionCache.Section(
+            inputs: inputs, view: page.message(message), html: Array("<p>text</p>".utf8))
         let cache = MessageSectionCache(threadLimit: 2)
         for thread in ["a", "b", "c"] { cache.store(thread: thread, sections: [message.id: section]) }
         #expect(cache.section(thread: "a", message: message.id, inputs: inputs) == nil)
-        #expect(cache.section(thread: "c", message: message.id, inputs: inputs)?.html == "<p>text</p>")
+        #expect(cache.section(thread: "c", message: message.id, inputs: inputs)?.html == Array("<p>text</p>".utf8))
         var changed = inputs
         changed.bodies[message.file] = "other text"
         #expect(cache.section(thread: "c", message: message.id, inputs: changed) == nil)

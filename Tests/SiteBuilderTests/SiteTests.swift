@@ -89,7 +89,7 @@ struct SiteTests {
         #expect(
             changed == [
                 "threads/billing.html", "threads/billing.xml", "search/billing.js", "index.html", "feed.xml",
-                "status.html",
+                "status.html", "api/chat/threads.json", "api/chat/threads/billing/messages.json",
                 "audit/index.html", "audit/page-1.html",
             ], "\(changed.sorted())")
         // The same inbox built from scratch elsewhere gives the same bytes.
@@ -192,5 +192,69 @@ struct SiteTests {
                 #expect(!html.contains(attribute), "\(path): \(attribute)")
             }
         }
+    }
+}
+
+@Suite("Full builds in worker processes")
+struct WorkerFailureTests {
+    let logger = Logger(label: "test")
+
+    @Test(
+        "A worker that fails or dies fails the build with its error, and the old site stays",
+        arguments: [
+            ("echo 'worker: cannot read thread x' >&2; exit 3", "exited with status 3: worker: cannot read thread x"),
+            ("kill -9 $$", "was killed by signal 9"),
+        ])
+    func workerFails(_ script: String, _ expected: String) throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        let before = tree(inbox.workspace.site)
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        build.jobs = 2
+        build.workerCommand = ["/bin/sh", "-c", script]
+        #expect {
+            try build.build(full: true)
+        } throws: { error in
+            "\(error)".contains(expected)
+        }
+        #expect(tree(inbox.workspace.site) == before)
+        let parent = Workspace.absolute("..", base: inbox.workspace.site)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).allSatisfy { !$0.hasPrefix(".site") })
+    }
+
+    @Test("Shards split threads by journal size, each thread once, each shard in id order")
+    func shards() throws {
+        let inbox = try FixtureInbox.everyState()
+        let threads = ["approvals", "billing", "ops", "writing"]
+        let shards = BuildPlan.shards(threads, count: 3, workspace: inbox.workspace)
+        #expect(shards.count == 3)
+        #expect(shards.flatMap { $0 }.sorted() == threads)
+        for shard in shards { #expect(shard == shard.sorted()) }
+        #expect(shards.allSatisfy { !$0.isEmpty })
+    }
+}
+
+@Suite("The runtime's state on every page")
+struct BannerTests {
+    let logger = Logger(label: "test")
+
+    @Test("Every page says the runtime is degraded, since when; when it recovers the next build is full and it is gone")
+    func banner() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        for (path, data) in tree(inbox.workspace.site) where path.hasSuffix(".html") {
+            let html = String(decoding: data, as: UTF8.self)
+            #expect(html.contains("<p class=\"banner\" role=\"alert\"><strong>The runtime is degraded"), "\(path)")
+        }
+        try inbox.journal(nil, [(.daemon, .runtimeRecovered)])
+        let report = try build.build()
+        #expect(report.full)
+        for (path, data) in tree(inbox.workspace.site) where path.hasSuffix(".html") {
+            #expect(!String(decoding: data, as: UTF8.self).contains("class=\"banner\""), "\(path)")
+        }
+        try inbox.journal(nil, [(.daemon, .authFailed(reason: "HTTP 401"))])
+        try build.build()
+        #expect(try read(inbox.workspace.site + "/index.html").contains("The runtime refuses the token"))
     }
 }

@@ -18,6 +18,19 @@ public struct ThreadSnapshot: Sendable {
 
     /// The title shown for the thread.
     public var title: String { meta.title ?? id }
+
+    public init(
+        id: String, meta: ThreadMeta, metaError: FormatError?, entries: [JournalEntry], state: ThreadState,
+        journalError: FormatError?, files: [DiskFile]
+    ) {
+        self.id = id
+        self.meta = meta
+        self.metaError = metaError
+        self.entries = entries
+        self.state = state
+        self.journalError = journalError
+        self.files = files
+    }
 }
 
 /// Everything the inbox holds, read without changing anything (for `status`, `audit` and `build`).

@@ -62,44 +62,12 @@ final class BuildPlan {
             let files = try InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox)
             if Self.fingerprint(files) != record.fingerprint { toRender.append((id, files)) }
         }
-        for (index, (id, files)) in toRender.enumerated() {
-            let content = try ThreadContent.read(id, workspace: workspace, files: files)
-            let output = try renderThread(content, into: sink)
-            let old = previous?.threads[id]
-            if let old, old.feedEntries > output.feed.count {
-                throw NeedsFullBuild(reason: "thread \(id) has fewer feed entries than before")
+        if full, build.jobs > 1, let command = build.workerCommand, toRender.count > 1 {
+            try renderInWorkers(toRender.map(\.id), command: command, into: sink, rows: auditRows, feed: &feed)
+        } else {
+            try renderThreads(toRender, into: sink, rows: auditRows, feed: &feed) { [build] done in
+                build.progress?(done, toRender.count)
             }
-            // New journal lines since the last build (all of them in a full build).
-            let entries = content.snapshot.entries
-            var start = 0
-            if let old {
-                let known = old.journal
-                guard entries.count >= known.lines, known.lines == 0 || entries[known.lines - 1].hash == known.lastHash
-                else {
-                    throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
-                }
-                start = known.lines
-            }
-            for entry in entries[start...] { try auditRows.append(AuditPages.row(entry, journal: id)) }
-            // The whole chain is checked again: a thread's journal is small (SHA-256 of ~180 KB for
-            // 100 messages is ~0.2 ms) and this catches a line changed anywhere in it.
-            let problem = JournalText.verifyChain(entries) ?? content.snapshot.journalError
-            let journal = Manifest.JournalRecord(
-                lines: entries.count, lastHash: entries.last?.hash ?? JournalCodec.genesis,
-                problem: problem?.description)
-            feed.removeAll { $0.thread == id }
-            feed += output.feed.prefix(Feeds.inboxLimit)
-            // Keep only what can still make the inbox feed, so memory does not grow with the inbox.
-            if feed.count > 4 * Feeds.inboxLimit {
-                feed.sort(by: Feeds.Entry.newestFirst)
-                feed.removeSubrange(Feeds.inboxLimit...)
-            }
-            manifest.threads[id] = Manifest.ThreadRecord(
-                fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
-                feedEntries: output.feed.count,
-                indexItem: theme.render("indexItem", SitePages.item(output.summary, strings: strings)))
-            rendered.append(id)
-            build.progress?(index + 1, toRender.count)
         }
 
         // The inbox journal.
@@ -139,6 +107,122 @@ final class BuildPlan {
 
     // MARK: Threads
 
+    /// `view` with the build's banner in its frame.
+    func framed(_ view: ThreadView) -> ThreadView {
+        var view = view
+        view.frame.banner = build.banner
+        return view
+    }
+
+    /// Renders `threads` (with their folder listings, when already read) into `sink`, their audit rows
+    /// into `rows`, their newest entries into `feed`; records them in the manifest. `afterEach` gets
+    /// the number rendered so far.
+    func renderThreads(
+        _ threads: [(id: String, files: [DiskFile]?)], into sink: OutputSink, rows auditRows: AuditSpool,
+        feed: inout [Feeds.Entry], afterEach: (Int) -> Void
+    ) throws {
+        for (index, (id, files)) in threads.enumerated() {
+            // Full builds neither read nor fill the thread cache, so it cannot add to their peak memory.
+            let content =
+                try full
+                ? ThreadContent.read(id, workspace: workspace, files: files)
+                : build.threads.read(
+                    id, workspace: workspace,
+                    files: files ?? InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox))
+            let output = try renderThread(content, into: sink)
+            let old = previous?.threads[id]
+            if let old, old.feedEntries > output.feed.count {
+                throw NeedsFullBuild(reason: "thread \(id) has fewer feed entries than before")
+            }
+            // New journal lines since the last build (all of them in a full build).
+            let entries = content.snapshot.entries
+            var start = 0
+            if let old {
+                let known = old.journal
+                guard entries.count >= known.lines, known.lines == 0 || entries[known.lines - 1].hash == known.lastHash
+                else {
+                    throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
+                }
+                start = known.lines
+            }
+            for entry in entries[start...] { try auditRows.append(AuditPages.row(entry, journal: id)) }
+            // The whole chain is checked again: a thread's journal is small (SHA-256 of ~180 KB for
+            // 100 messages is ~0.2 ms) and this catches a line changed anywhere in it.
+            let problem = JournalText.verifyChain(entries) ?? content.snapshot.journalError
+            let journal = Manifest.JournalRecord(
+                lines: entries.count, lastHash: entries.last?.hash ?? JournalCodec.genesis,
+                problem: problem?.description)
+            Self.merge(output.feed.prefix(Feeds.inboxLimit), replacing: id, into: &feed)
+            manifest.threads[id] = Manifest.ThreadRecord(
+                fingerprint: Self.fingerprint(content.snapshot.files), summary: output.summary, journal: journal,
+                feedEntries: output.feed.count,
+                indexItem: theme.indexItem(SitePages.item(output.summary, strings: strings)))
+            rendered.append(id)
+            afterEach(index + 1)
+        }
+    }
+
+    /// Adds `entries` to the inbox feed's candidates (replacing `thread`'s, if given), keeping only what
+    /// can still make the feed, so memory does not grow with the inbox.
+    static func merge(_ entries: some Sequence<Feeds.Entry>, replacing thread: String?, into feed: inout [Feeds.Entry])
+    {
+        if let thread { feed.removeAll { $0.thread == thread } }
+        feed += entries
+        if feed.count > 4 * Feeds.inboxLimit {
+            feed.sort(by: Feeds.Entry.newestFirst)
+            feed.removeSubrange(Feeds.inboxLimit...)
+        }
+    }
+
+    /// Renders `threads` (a full build) in worker processes and this one: the first shard here, the
+    /// others each in a process started with `command`. The result is the same as rendering them all
+    /// here: every page, record, feed entry and audit row ends up in the same place.
+    func renderInWorkers(
+        _ threads: [String], command: [String], into sink: OutputSink, rows: AuditSpool, feed: inout [Feeds.Entry]
+    ) throws {
+        let shards = Self.shards(threads, count: min(build.jobs, threads.count), workspace: workspace)
+        let tasks = shards.dropFirst().map {
+            WorkerTask(
+                root: workspace.root, configPath: workspace.configPath, inbox: workspace.inbox, site: build.site,
+                staging: sink.root, fingerprint: build.fingerprint, threads: $0,
+                auditSpillThreshold: build.auditSpillThreshold, banner: build.banner)
+        }
+        let pool = try WorkerPool(
+            executable: command[0], arguments: Array(command.dropFirst()), tasks: tasks,
+            scratch: workspace.stateFolder)
+        let total = threads.count
+        let own = shards[0].count
+        try renderThreads(shards[0].map { ($0, nil) }, into: sink, rows: rows, feed: &feed) { [build] done in
+            build.progress?(done + pool.reported(), total)
+        }
+        let results = try pool.finish { [build] done in build.progress?(own + done, total) }
+        for (result, spool) in results {
+            for record in result.records {
+                manifest.threads[record.summary.id] = record
+                rendered.append(record.summary.id)
+            }
+            Self.merge(result.feed, replacing: nil, into: &feed)
+            for output in result.outputs { sink.adopt(output.path, digest: output.digest) }
+            rows.absorb(result.rows, from: spool)
+        }
+    }
+
+    /// `threads` in `count` shards of about equal work (by journal size, largest first onto the
+    /// lightest shard), each in id order. Which thread goes where does not change the site.
+    static func shards(_ threads: [String], count: Int, workspace: Workspace) -> [[String]] {
+        let sized = threads.map { id in
+            (id: id, size: (try? FileSystem.entry(at: workspace.journalPath(thread: id)))??.size ?? 0)
+        }.sorted { $0.size != $1.size ? $0.size > $1.size : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var shards = [[String]](repeating: [], count: max(1, count))
+        var loads = [Int](repeating: 0, count: shards.count)
+        for thread in sized {
+            let lightest = loads.indices.min { loads[$0] != loads[$1] ? loads[$0] < loads[$1] : $0 < $1 } ?? 0
+            shards[lightest].append(thread.id)
+            loads[lightest] += thread.size + 1
+        }
+        return shards.map { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    }
+
     struct ThreadOutput {
         var summary: ThreadSummary
         var feed: [Feeds.Entry]
@@ -148,39 +232,40 @@ final class BuildPlan {
         let id = content.snapshot.id
         let page = ThreadPage(content: content, renderer: build.renderer, strings: strings, siteTitle: title)
         let segment = Page.segment(id)
-        let messages: [[String: Any]]
+        let messages: [MessageView]
         if theme.rendersMessageSections {
             // Full builds neither read nor fill the cache, so it cannot add to their peak memory.
-            messages = page.renderedMessages(theme: theme, cache: full ? nil : build.messageSections)
+            let sections = page.sections(theme: theme, cache: full ? nil : build.messageSections)
+            messages = sections.map(\.view)
             try sink.put(
-                "threads/\(segment).html", theme.render(Theme.threadAroundSections, page.context(messages: messages)))
+                "threads/\(segment).html",
+                theme.thread(framed(page.view(messages: messages)), sections: sections.map(\.html)))
         } else {
-            let context = page.context()
-            try sink.put("threads/\(segment).html", theme.render("thread", context))
-            messages = context["messages"] as? [[String: Any]] ?? []
+            messages = content.snapshot.state.messages.map(page.message)
+            try sink.put("threads/\(segment).html", theme.thread(framed(page.view(messages: messages)), sections: nil))
         }
         let entries = Feeds.entries(
-            thread: id, title: content.snapshot.title, messages: messages, state: content.snapshot.state,
+            thread: id, title: content.snapshot.title, messages: messages,
             limit: max(Feeds.threadLimit, Feeds.inboxLimit))
-        let feedContext = Feeds.context(
+        let feed = Feeds.view(
             title: "\(content.snapshot.title) · \(title)", id: "urn:letterbox:\(id)", selfHref: "\(segment).xml",
-            base: "",
-            entries: Array(entries.prefix(Feeds.threadLimit)))
-        try sink.put("threads/\(segment).xml", theme.render("feed", feedContext))
+            base: "", entries: Array(entries.prefix(Feeds.threadLimit)))
+        try sink.put("threads/\(segment).xml", theme.feed(feed))
         var items: [SearchIndex.Item] = []
-        for message in messages {
+        for (message, state) in zip(messages, content.snapshot.state.messages) {
             items.append(
                 .init(
-                    anchor: message["id"] as? String ?? "", file: message["file"] as? String ?? "",
-                    html: message["body"] as? String ?? ""))
-            for run in message["runs"] as? [[String: Any]] ?? [] {
+                    anchor: message.id, file: message.file, agent: message.agent ?? "", state: message.state,
+                    at: message.at.iso, edited: !state.edits.isEmpty, html: message.body))
+            for run in message.runs {
                 items.append(
                     .init(
-                        anchor: run["id"] as? String ?? "", file: run["file"] as? String ?? "",
-                        html: run["body"] as? String ?? ""))
+                        anchor: run.id, file: run.file, agent: run.agent, state: run.status, at: run.at.iso,
+                        edited: false, html: run.body))
             }
         }
         try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
+        try sink.put(ReadAPI.messagesPath(id), ReadAPI.messages(content, views: messages))
         return ThreadOutput(summary: ThreadSummary(content), feed: entries)
     }
 
@@ -213,10 +298,18 @@ final class BuildPlan {
             let end = min(rows.count, offset + pageSize)
             let slice = try rows.rows(offset..<end)[...]
             let isNewest = number == pageCount
-            let context = AuditPages.context(
-                rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil, siteTitle: title,
-                strings: strings)
-            let html = theme.render("audit", context)
+            let html = theme.audit(
+                withBanner(
+                    AuditPages.page(
+                        rows: slice, number: number, count: pageCount, chains: isNewest ? chains : nil,
+                        siteTitle: title,
+                        strings: strings
+                    ) { [build, strings] chain in
+                        if let kept = build.chainRows[chain.journal], kept.chain == chain { return kept.html }
+                        let html = AuditPages.chainRow(chain, strings: strings)
+                        build.chainRows[chain.journal] = (chain, html)
+                        return html
+                    }))
             try sink.put("audit/page-\(number).html", html)
             if isNewest { try sink.put("audit/index.html", html) }
             offset = end
@@ -230,32 +323,47 @@ final class BuildPlan {
 
     // MARK: Site-wide pages
 
+    /// `view` with the build's banner in its frame.
+    func withBanner<View: Framed>(_ view: View) -> View {
+        var view = view
+        view.frame.banner = build.banner
+        return view
+    }
+
     func writeSitePages(inbox: InboxState, inboxProblem: FormatError?, into sink: OutputSink) throws {
         let summaries = threadIDs.compactMap { manifest.threads[$0]?.summary }
         let items = SitePages.ordered(summaries).compactMap { manifest.threads[$0.id]?.indexItem }
-        try sink.put("index.html", theme.render("index", SitePages.index(items, siteTitle: title, strings: strings)))
+        try sink.put("index.html", theme.index(withBanner(SitePages.index(items, siteTitle: title, strings: strings))))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }
         problems += inbox.threadProblems.map { "\(workspace.relative(workspace.inbox + "/" + $0.file)): \($0.reason)" }
         problems += summaries.compactMap { summary in summary.problem.map { "\(summary.id): \($0)" } }
         try sink.put(
             "status.html",
-            theme.render(
-                "status",
-                SitePages.status(
-                    inbox: inbox, daemon: DaemonStatus.read(in: workspace), summaries: summaries, problems: problems,
-                    siteTitle: title, strings: strings)))
+            theme.status(
+                withBanner(
+                    SitePages.status(
+                        inbox: inbox, daemon: DaemonStatus.read(in: workspace), summaries: summaries,
+                        problems: problems, siteTitle: title, strings: strings))))
         try sink.put(
             "agents.html",
-            theme.render(
-                "agents", SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings)))
-        try sink.put("search.html", theme.render("search", SitePages.search(siteTitle: title, strings: strings)))
+            theme.agents(
+                withBanner(SitePages.agents(inbox: inbox, config: workspace.config, siteTitle: title, strings: strings))
+            ))
+        try sink.put("search.html", theme.search(withBanner(SitePages.search(siteTitle: title, strings: strings))))
+        try sink.put(
+            ReadAPI.threadsPath,
+            ReadAPI.threads(summaries) { [build] summary in
+                if let kept = build.apiItems[summary.id], kept.summary == summary { return kept.bytes }
+                let bytes = ReadAPI.threadItem(summary)
+                build.apiItems[summary.id] = (summary, bytes)
+                return bytes
+            })
         try sink.put("search/index.js", SearchIndex.index(shards: threadIDs.map { "\(Page.segment($0)).js" }))
         try sink.put(
             "feed.xml",
-            theme.render(
-                "feed",
-                Feeds.context(
+            theme.feed(
+                Feeds.view(
                     title: title, id: "urn:letterbox:inbox", selfHref: "feed.xml", base: "threads/",
                     entries: manifest.feed)))
         try sink.put("assets/style.css", theme.assets["style.css"] ?? "")
@@ -263,7 +371,9 @@ final class BuildPlan {
         try sink.put("README.md", WorkspaceInitializer.siteReadme)
         for id in threadIDs where !rendered.contains(id) {
             let segment = Page.segment(id)
-            sink.produced.formUnion(["threads/\(segment).html", "threads/\(segment).xml", "search/\(segment).js"])
+            sink.produced.formUnion([
+                "threads/\(segment).html", "threads/\(segment).xml", "search/\(segment).js", ReadAPI.messagesPath(id),
+            ])
         }
     }
 }

@@ -1,5 +1,4 @@
 import ChatModel
-import Foundation
 import InboxStore
 
 /// What the last build produced and from what: the memory that lets a build redo only what changed.
@@ -7,7 +6,7 @@ import InboxStore
 /// Kept in `.letterbox/` (machine-local: it holds inode numbers and mtimes), never in the site, so
 /// the site stays byte-identical for the same inbox. Losing it only costs a full build.
 struct Manifest: Codable, Sendable {
-    static let formatVersion = 1
+    static let formatVersion = 3
 
     /// A journal as last seen: how many lines, the last hash, and any problem.
     struct JournalRecord: Codable, Sendable, Hashable {
@@ -42,25 +41,21 @@ struct Manifest: Codable, Sendable {
     var feed: [Feeds.Entry] = []
 
     static func path(site: String, workspace: Workspace) -> String {
-        workspace.stateFolder + "/site-manifest-\(SHA256Hex.digest(site).prefix(12)).json"
+        workspace.stateFolder + "/site-manifest-\(SHA256Hex.digest(site).prefix(12)).bin"
     }
 
     static func load(site: String, workspace: Workspace) -> Manifest? {
         guard let bytes = try? FileSystem.readFile(path(site: site, workspace: workspace), maxBytes: 1 << 30) else {
             return nil
         }
-        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes)),
-            manifest.version == formatVersion
-        else {
-            return nil
-        }
-        return manifest
+        return decoded(bytes)
     }
 
     func save(site: String, workspace: Workspace) throws {
         try FileSystem.createDirectory(workspace.stateFolder)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try DurableWriter.writeQuickly(Array(try encoder.encode(self)), to: Self.path(site: site, workspace: workspace))
+        try DurableWriter.writeQuickly(encoded(), to: Self.path(site: site, workspace: workspace))
+        // The JSON manifest of earlier versions, which nothing reads any more.
+        let legacy = workspace.stateFolder + "/site-manifest-\(SHA256Hex.digest(site).prefix(12)).json"
+        if FileSystem.exists(legacy) { try FileSystem.removeFile(legacy) }
     }
 }

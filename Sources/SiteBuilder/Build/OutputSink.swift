@@ -41,6 +41,13 @@ final class OutputSink {
         written += 1
     }
 
+    /// Records a file another process wrote into this sink's folder (a build worker).
+    func adopt(_ path: String, digest: String) {
+        produced.insert(path)
+        hashes[path] = digest
+        written += 1
+    }
+
     /// Removes a path this sink no longer produces.
     func remove(_ path: String) throws {
         try FileSystem.removeFile(root + "/" + path)

@@ -39,21 +39,55 @@ public final class SiteBuild {
     var auditSpillThreshold = AuditSpool.defaultSpillThreshold
     /// Message sections rendered by earlier incremental builds, reused while their inputs are unchanged.
     let messageSections = MessageSectionCache()
+    /// Threads as incremental builds read them, extended by their new journal lines and files.
+    let threads = ThreadCache()
+    /// Each thread's entry in `api/chat/threads.json` and the chain table's row of each journal, with
+    /// what they were rendered from, so a build renders only those of threads that changed.
+    var apiItems: [String: (summary: ThreadSummary, bytes: [UInt8])] = [:]
+    var chainRows: [String: (chain: AuditLog.ChainStatus, html: String)] = [:]
     /// Called after each rendered thread with (done, total), for progress on a terminal.
     public var progress: (@Sendable (Int, Int) -> Void)?
+    /// How many processes a full build renders threads in (this one and `jobs - 1` workers).
+    public var jobs = 1
+    /// The command that starts a worker process (`SiteWorker.run` in it), as an argument vector:
+    /// the same executable with a hidden subcommand. Without it, every build renders in this process.
+    public var workerCommand: [String]?
 
     /// The builder version: part of the manifest fingerprint, so an upgrade rebuilds everything.
-    static let version = "2"
+    static let version = "3"
+    /// Whether this builder renders a worker's shard (its banner then comes with its task).
+    var isWorker = false
 
-    public init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
+    public convenience init(workspace: Workspace, site: String? = nil, logger: Logger) throws {
+        try self.init(workspace: workspace, site: site, logger: logger, compiledTheme: true)
+    }
+
+    /// `compiledTheme: false` renders the built-in templates through Mustache (tests compare the two).
+    init(workspace: Workspace, site: String?, logger: Logger, compiledTheme: Bool) throws {
         self.workspace = workspace
         self.site = site ?? workspace.site
-        self.theme = try Theme.load(overrides: workspace.theme)
+        self.theme = try Theme.load(overrides: workspace.theme, compiled: compiledTheme)
         self.logger = logger
     }
 
+    /// The banner every page carries while the runtime is degraded or refuses the token (from the
+    /// inbox journal, read at the start of each build). Part of the fingerprint: when it appears,
+    /// changes or goes, every page changes, so the build is a full one.
+    var banner: PageFrame.Banner?
+
     var fingerprint: String {
-        SHA256Hex.digest("\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(workspace.config.title)")
+        let banner = banner.map { "\($0.label)\u{0}\($0.since.iso)" } ?? ""
+        return SHA256Hex.digest(
+            "\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(workspace.config.title)\u{0}\(banner)")
+    }
+
+    /// The banner for the runtime's state in the inbox journal, if it needs one.
+    static func banner(for inbox: InboxState, strings: [String: String]) -> PageFrame.Banner? {
+        switch inbox.runtime {
+        case let .degraded(since, _): .init(label: strings["banner_degraded"] ?? "", since: TimeView(since))
+        case let .authFailing(since, _): .init(label: strings["banner_auth"] ?? "", since: TimeView(since))
+        case .unknown, .reachable: nil
+        }
     }
 
     /// Builds the site. `changed` names the threads that may have changed (the daemon knows from its
@@ -64,6 +98,10 @@ public final class SiteBuild {
         let clock = ContinuousClock()
         let start = clock.now
         if manifest == nil { manifest = Manifest.load(site: site, workspace: workspace) }
+        if !isWorker {
+            let (entries, _) = InboxReader.readJournal(workspace.inboxJournalPath, beneath: workspace.inbox)
+            banner = (try? InboxState.fold(entries)).flatMap { Self.banner(for: $0, strings: theme.strings) }
+        }
         let canIncrement = !forceFull && manifest?.fingerprint == fingerprint && FileSystem.exists(site + "/index.html")
         var report: BuildReport
         var plan: BuildPlan
@@ -129,7 +167,7 @@ public final class SiteBuild {
         manifestDirty = false
     }
 
-    private func siblingPath(_ suffix: String) -> String {
+    func siblingPath(_ suffix: String) -> String {
         let parent = Workspace.absolute("..", base: site)
         let name = site.split(separator: "/").last.map(String.init) ?? "site"
         return "\(parent)/.\(name)\(suffix)-\(getpid())"

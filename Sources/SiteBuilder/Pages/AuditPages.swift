@@ -5,7 +5,8 @@ import ChatModel
 /// Pages are numbered from the oldest (`audit/page-1.html`), and the newest, partial page is
 /// `audit/index.html`, so a new event changes only the newest page. Rows are rendered by
 /// `row(_:)` rather than a template: there is one per journal line (600k for a 100k-message inbox),
-/// and a Mustache row took ~8 µs against ~0.5 µs here (docs/benchmarks.md). Styling is the theme's CSS.
+/// and a Mustache row took ~8 µs against ~0.5 µs here (the rest of the built-in theme is compiled to Swift
+/// too now: `CompiledTheme`) (docs/benchmarks.md). Styling is the theme's CSS.
 enum AuditPages {
     static let pageSize = 250
 
@@ -14,7 +15,8 @@ enum AuditPages {
         var ts: Int64
         var journal: String
         var seq: Int
-        var html: String
+        /// The row's HTML (UTF-8), kept as bytes from rendering to the page: 600k rows in a full build.
+        var html: [UInt8]
 
         /// Oldest first: time, then journal name, then seq (the reverse of the displayed order).
         static func ascending(_ a: Row, _ b: Row) -> Bool {
@@ -28,17 +30,45 @@ enum AuditPages {
     static func row(_ entry: JournalEntry, journal: String) -> Row {
         let isThread = journal != "inbox"
         let threadPage = "../threads/\(Page.segment(journal)).html"
-        var html = "<tr><td><time datetime=\"\(entry.ts)\">\(entry.ts)</time></td><td>"
-        html += isThread ? "<a href=\"\(HTML.escape(threadPage))\">\(HTML.escape(journal))</a>" : HTML.escape(journal)
-        html += "&nbsp;#\(entry.seq)</td><td>\(entry.actor.rawValue)</td><td>\(entry.event.name)</td><td>"
+        let ts = entry.ts.description
+        var w = HTMLWriter(capacity: 512)
+        w.raw("<tr><td><time datetime=\"")
+        w.raw(ts)
+        w.raw("\">")
+        w.raw(ts)
+        w.raw("</time></td><td>")
+        if isThread {
+            w.raw("<a href=\"")
+            w.text(threadPage)
+            w.raw("\">")
+            w.text(journal)
+            w.raw("</a>")
+        } else {
+            w.text(journal)
+        }
+        w.raw("&nbsp;#")
+        w.number(entry.seq)
+        w.raw("</td><td>")
+        w.raw(entry.actor.rawValue)
+        w.raw("</td><td>")
+        w.raw(entry.event.name)
+        w.raw("</td><td>")
         let target = entry.event.target ?? ""
         if isThread, let anchor = anchor(for: entry.event) {
-            html += "<a href=\"\(HTML.escape(threadPage + "#m-" + anchor))\">\(HTML.escape(target))</a>"
+            w.raw("<a href=\"")
+            w.text(threadPage)
+            w.raw("#m-")
+            w.text(anchor)
+            w.raw("\">")
+            w.text(target)
+            w.raw("</a>")
         } else {
-            html += HTML.escape(target)
+            w.text(target)
         }
-        html += "</td><td>\(HTML.escape(AuditLog.summary(entry)))</td></tr>\n"
-        return Row(ts: entry.ts.milliseconds, journal: journal, seq: entry.seq, html: html)
+        w.raw("</td><td>")
+        w.text(AuditLog.summary(entry))
+        w.raw("</td></tr>\n")
+        return Row(ts: entry.ts.milliseconds, journal: journal, seq: entry.seq, html: w.bytes)
     }
 
     /// The permalink anchor an event points at on its thread page, when there is one.
@@ -66,21 +96,21 @@ enum AuditPages {
         number == count ? "index.html" : "page-\(number).html"
     }
 
-    /// The context of page `number` (1 = oldest) whose rows (oldest first) are `rows`.
-    static func context(
+    /// Page `number` (1 = oldest) whose rows (oldest first) are `rows`.
+    static func page(
         rows: ArraySlice<Row>, number: Int, count: Int, chains: [AuditLog.ChainStatus]?, siteTitle: String,
-        strings: [String: String]
-    ) -> [String: Any] {
-        var context = Page.base(
-            title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle, root: "../",
-            nav: "audit", strings: strings)
-        context["rows"] = rows.reversed().map(\.html).joined()
-        var pager: [String: Any] = ["number": number, "count": count]
-        if number < count { pager["newer"] = fileName(page: number + 1, of: count) }
-        if number > 1 { pager["older"] = fileName(page: number - 1, of: count) }
-        context["pager"] = count > 1 ? pager : false
-        context["chainRows"] = (chains ?? []).map { chainRow($0, strings: strings) }.joined()
-        return context
+        strings: [String: String], chainRow: (AuditLog.ChainStatus) -> String
+    ) -> AuditPageView {
+        AuditPageView(
+            frame: PageFrame(
+                title: "\(strings["audit"] ?? "") (\(strings["page"] ?? "") \(number))", siteTitle: siteTitle,
+                root: "../", nav: .audit),
+            rows: Array(rows.reversed().map(\.html).joined()),
+            chainRows: (chains ?? []).map(chainRow).joined(),
+            pager: count > 1
+                ? .init(
+                    number: number, count: count, newer: number < count ? fileName(page: number + 1, of: count) : nil,
+                    older: number > 1 ? fileName(page: number - 1, of: count) : nil) : nil)
     }
 
     /// One journal's row in the chain table. In Swift for the reason rows are: the newest page lists

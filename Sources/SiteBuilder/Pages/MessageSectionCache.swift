@@ -1,7 +1,7 @@
 import ChatModel
 
 /// Message sections of thread pages rendered by earlier builds, kept by a long-lived `SiteBuild` (the
-/// daemon's), so that a new message in a long thread costs one section's Markdown and Mustache
+/// daemon's), so that a new message in a long thread costs one section's Markdown and theme
 /// rendering instead of the whole thread's.
 ///
 /// A section is reused only when everything it is rendered from equals what it was rendered from: the
@@ -20,11 +20,11 @@ final class MessageSectionCache {
         var bodies: [String: String]
     }
 
-    /// One rendered section: the message's context (the feeds and the search index read it) and its HTML.
+    /// One rendered section: the message's view (the feeds and the search index read it) and its HTML.
     struct Section {
         var inputs: Inputs
-        var context: [String: Any]
-        var html: String
+        var view: MessageView
+        var html: [UInt8]
     }
 
     static let defaultThreadLimit = 16

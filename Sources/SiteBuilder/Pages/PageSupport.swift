@@ -3,14 +3,6 @@ import Foundation
 
 /// Small helpers shared by the page models.
 enum Page {
-    /// A time as templates use it: `{{at.iso}}` for `datetime=` and `{{at.short}}` for people.
-    static func time(_ ts: Timestamp) -> [String: Any] {
-        ["iso": ts.description, "short": ts.shortDescription]
-    }
-
-    /// `time(_:)` for a time that may be absent.
-    static func time(_ ts: Timestamp?) -> [String: Any]? { ts.map(time) }
-
     /// A path segment for a page name. Thread and message ids are already `[A-Za-z0-9._-]`, so this
     /// only guards against anything else reaching a URL.
     static func segment(_ id: String) -> String {
@@ -38,20 +30,6 @@ enum Page {
     /// The localized label of a run status.
     static func label(_ status: RunStatus, _ strings: [String: String]) -> String {
         strings["run_\(status.rawValue)"] ?? status.rawValue
-    }
-
-    /// The common context of every page: site, strings, CSP, the relative root and navigation.
-    static func base(
-        title: String, siteTitle: String, root: String, nav: String, strings: [String: String], refresh: Int? = nil,
-        feed: String? = nil
-    ) -> [String: Any] {
-        var page: [String: Any] = ["title": title]
-        if let refresh { page["refresh"] = refresh }
-        if let feed { page["feed"] = feed }
-        return [
-            "site": ["title": siteTitle], "strings": strings, "root": root, "nav": [nav: true], "page": page,
-            "csp": contentSecurityPolicy,
-        ]
     }
 
     /// The policy every page carries in a meta tag: nothing from elsewhere, no inline script or style.

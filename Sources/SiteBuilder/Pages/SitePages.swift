@@ -2,26 +2,23 @@ import ChatModel
 import Foundation
 import InboxStore
 
-/// The index, status and agents pages' contexts.
+/// The index, status, agents and search pages' views.
 enum SitePages {
     /// The index: the threads' pre-rendered items (see `item`), newest activity first.
-    static func index(_ items: [String], siteTitle: String, strings: [String: String]) -> [String: Any] {
-        var context = Page.base(
-            title: strings["threads"] ?? "", siteTitle: siteTitle, root: "", nav: "threads", strings: strings,
-            feed: "feed.xml")
-        context["threads"] = items
-        return context
+    static func index(_ items: [String], siteTitle: String, strings: [String: String]) -> IndexView {
+        IndexView(
+            frame: PageFrame(
+                title: strings["threads"] ?? "", siteTitle: siteTitle, root: "", nav: .threads, feed: "feed.xml"),
+            items: items)
     }
 
     /// One thread's entry on the index.
-    static func item(_ summary: ThreadSummary, strings: [String: String]) -> [String: Any] {
-        compact([
-            "href": Page.segment(summary.id), "title": summary.title,
-            "agent": summary.agent ?? strings["no_agent"] ?? "",
-            "messageCount": Page.count(summary.messageCount, "message_count", strings), "tags": summary.tags,
-            "lastActivity": Page.time(summary.lastActivity.map(Timestamp.init(milliseconds:))),
-            "badges": summary.badges(strings), "strings": strings,
-        ])
+    static func item(_ summary: ThreadSummary, strings: [String: String]) -> IndexItemView {
+        IndexItemView(
+            href: Page.segment(summary.id), title: summary.title, agent: summary.agent ?? strings["no_agent"] ?? "",
+            messageCount: Page.count(summary.messageCount, "message_count", strings),
+            lastActivity: summary.lastActivity.map { TimeView(Timestamp(milliseconds: $0)) },
+            badges: summary.badges(strings), tags: summary.tags)
     }
 
     /// Threads by last activity, newest first; ties by id so the order is stable.
@@ -35,60 +32,55 @@ enum SitePages {
     static func status(
         inbox: InboxState, daemon: DaemonStatus?, summaries: [ThreadSummary], problems: [String], siteTitle: String,
         strings: [String: String]
-    ) -> [String: Any] {
-        var context = Page.base(
-            title: strings["status"] ?? "", siteTitle: siteTitle, root: "", nav: "status", strings: strings, refresh: 30
-        )
-        let daemonContext: [String: Any]
+    ) -> StatusView {
+        let daemonView: StatusView.Daemon
         if let daemon {
             let started = Timestamp(milliseconds: daemon.startedAt).shortDescription
             if let stopped = daemon.stoppedAt {
-                daemonContext = [
-                    "kind": "warn", "label": strings["daemon_stopped"] ?? "",
-                    "detail":
-                        "\(strings["daemon_stopped_at"] ?? "") \(Timestamp(milliseconds: stopped).shortDescription)",
-                ]
+                daemonView = .init(
+                    kind: "warn", label: strings["daemon_stopped"] ?? "",
+                    detail: "\(strings["daemon_stopped_at"] ?? "") \(Timestamp(milliseconds: stopped).shortDescription)"
+                )
             } else {
-                daemonContext = [
-                    "kind": "ok", "label": strings["daemon_running"] ?? "",
-                    "detail":
-                        "pid \(daemon.pid), \(strings["daemon_started_at"] ?? "") \(started), \(strings["daemon_heartbeat"] ?? "") \(Timestamp(milliseconds: daemon.heartbeatAt).shortDescription) (every \(daemon.heartbeatSeconds) s)",
-                ]
+                daemonView = .init(
+                    kind: "ok", label: strings["daemon_running"] ?? "",
+                    detail:
+                        "pid \(daemon.pid), \(strings["daemon_started_at"] ?? "") \(started), \(strings["daemon_heartbeat"] ?? "") \(Timestamp(milliseconds: daemon.heartbeatAt).shortDescription) (every \(daemon.heartbeatSeconds) s)"
+                )
             }
         } else if let started = inbox.startedAt {
-            daemonContext = [
-                "kind": "warn", "label": strings["daemon_stopped"] ?? "",
-                "detail": "\(strings["daemon_started_at"] ?? "") \(started.shortDescription)",
-            ]
+            daemonView = .init(
+                kind: "warn", label: strings["daemon_stopped"] ?? "",
+                detail: "\(strings["daemon_started_at"] ?? "") \(started.shortDescription)")
         } else {
-            daemonContext = ["kind": "info", "label": strings["daemon_never"] ?? ""]
+            daemonView = .init(kind: "info", label: strings["daemon_never"] ?? "", detail: nil)
         }
-        context["daemon"] = daemonContext
+        var runtime: StatusView.Runtime
         switch inbox.runtime {
-        case .unknown: context["runtime"] = ["kind": "info", "label": strings["runtime_unknown"] ?? ""]
-        case .reachable: context["runtime"] = ["kind": "ok", "label": strings["runtime_reachable"] ?? ""]
+        case .unknown: runtime = .init(kind: "info", label: strings["runtime_unknown"] ?? "")
+        case .reachable:
+            // Since the last incident ended, when there was one.
+            runtime = .init(
+                kind: "ok", label: strings["runtime_reachable"] ?? "",
+                since: inbox.incidents.last?.end.map(TimeView.init))
         case let .degraded(since, reason):
-            context["runtime"] = compact([
-                "kind": "bad", "label": strings["runtime_degraded"] ?? "", "since": Page.time(since), "reason": reason,
-            ])
+            runtime = .init(
+                kind: "bad", label: strings["runtime_degraded"] ?? "", since: TimeView(since), reason: reason)
         case let .authFailing(since, reason):
-            context["runtime"] = compact([
-                "kind": "bad", "label": strings["runtime_auth"] ?? "", "since": Page.time(since), "reason": reason,
-            ])
+            runtime = .init(kind: "bad", label: strings["runtime_auth"] ?? "", since: TimeView(since), reason: reason)
         }
-        let queue = summaries.reduce(0) { $0 + $1.queued }
-        context["queue"] = queue > 0 ? queue : false
-        if let error = inbox.lastError {
-            context["lastError"] = compact(["text": error, "at": Page.time(inbox.lastErrorAt)])
-        }
-        context["incidents"] = inbox.incidents.reversed().map { incident -> [String: Any] in
-            compact([
-                "kind": incident.kind, "reason": incident.reason, "start": Page.time(incident.start),
-                "end": Page.time(incident.end),
-            ])
-        }
-        context["problems"] = problems
-        return context
+        // With no daemon running, nothing is watching the runtime: say that the state is the last known.
+        let daemonRunning = daemon.map { $0.stoppedAt == nil } ?? false
+        if !daemonRunning, inbox.runtime != .unknown { runtime.note = strings["runtime_last_known"] }
+        return StatusView(
+            frame: PageFrame(
+                title: strings["status"] ?? "", siteTitle: siteTitle, root: "", nav: .status, refresh: 30),
+            daemon: daemonView, runtime: runtime, queue: summaries.reduce(0) { $0 + $1.queued },
+            lastError: inbox.lastError.map { .init(text: $0, at: inbox.lastErrorAt.map(TimeView.init)) },
+            incidents: inbox.incidents.reversed().map {
+                .init(kind: $0.kind, reason: $0.reason, start: TimeView($0.start), end: $0.end.map(TimeView.init))
+            },
+            problems: problems)
     }
 
     /// An agent the page lists.
@@ -100,27 +92,24 @@ enum SitePages {
     }
 
     static func agents(inbox: InboxState, config: WorkspaceConfig, siteTitle: String, strings: [String: String])
-        -> [String: Any]
+        -> AgentsView
     {
-        var context = Page.base(
-            title: strings["agents"] ?? "", siteTitle: siteTitle, root: "", nav: "agents", strings: strings)
         var agents = config.agents.map {
             Agent(id: $0.id, name: $0.name, scopes: $0.scopes, runtime: $0.runtime ?? config.runtimes.first?.name)
         }
         if let listed = inbox.agents, let decoded = try? JSONDecoder().decode([Agent].self, from: Data(listed.utf8)) {
             agents += decoded.filter { agent in !agents.contains { $0.id == agent.id } }
         }
-        context["agents"] = agents.filter { $0.scopes.contains("chat") }.sorted { $0.id < $1.id }.map {
-            agent -> [String: Any] in
-            [
-                "id": agent.id, "name": agent.name ?? agent.id, "scopes": agent.scopes.joined(separator: ", "),
-                "runtime": agent.runtime ?? "",
-            ]
-        }
-        return context
+        return AgentsView(
+            frame: PageFrame(title: strings["agents"] ?? "", siteTitle: siteTitle, root: "", nav: .agents),
+            agents: agents.filter { $0.scopes.contains("chat") }.sorted { $0.id < $1.id }.map { agent in
+                .init(
+                    id: agent.id, name: agent.name ?? agent.id, scopes: agent.scopes.joined(separator: ", "),
+                    runtime: agent.runtime ?? "")
+            })
     }
 
-    static func search(siteTitle: String, strings: [String: String]) -> [String: Any] {
-        Page.base(title: strings["search"] ?? "", siteTitle: siteTitle, root: "", nav: "search", strings: strings)
+    static func search(siteTitle: String, strings: [String: String]) -> SearchPageView {
+        SearchPageView(frame: PageFrame(title: strings["search"] ?? "", siteTitle: siteTitle, root: "", nav: .search))
     }
 }

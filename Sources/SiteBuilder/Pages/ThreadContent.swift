@@ -27,21 +27,29 @@ struct ThreadContent {
             case .reply, .toolCall, .approval: schema = nil
             default: continue
             }
-            do {
-                let text = try TextFile.decode(
-                    try FileSystem.readFile(folder + "/" + file.name, maxBytes: 16 << 20, beneath: workspace.inbox))
-                if let schema, text.hasPrefix("---") {
-                    let document = try FrontMatter.parse(text, schema: schema)
-                    bodies[file.name] = document.body
-                    fields[file.name] = document.fields
-                } else {
-                    // Files the daemon wrote: the journal holds their facts, so only the body is needed.
-                    bodies[file.name] = String((try? FrontMatter.split(text).body) ?? text[...])
-                }
-            } catch {
-                bodies[file.name] = "> \(file.name): \(error)"
-            }
+            let (body, front) = readBody(
+                folder + "/" + file.name, name: file.name, schema: schema, inbox: workspace.inbox)
+            bodies[file.name] = body
+            if let front { fields[file.name] = front }
         }
         return ThreadContent(snapshot: snapshot, bodies: bodies, fields: fields)
+    }
+
+    /// A file's Markdown body and, for messages, its front matter. A file that cannot be read shows its
+    /// error instead of its text.
+    static func readBody(_ path: String, name: String, schema: FrontMatterSchema?, inbox: String) -> (
+        body: String, fields: [String: FrontMatterValue]?
+    ) {
+        do {
+            let text = try TextFile.decode(try FileSystem.readFile(path, maxBytes: 16 << 20, beneath: inbox))
+            if let schema, text.hasPrefix("---") {
+                let document = try FrontMatter.parse(text, schema: schema)
+                return (document.body, document.fields)
+            }
+            // Files the daemon wrote: the journal holds their facts, so only the body is needed.
+            return (String((try? FrontMatter.split(text).body) ?? text[...]), nil)
+        } catch {
+            return ("> \(name): \(error)", nil)
+        }
     }
 }

@@ -2,7 +2,8 @@ import ChatModel
 import Foundation
 import InboxStore
 
-/// The thread page's context: every message in order with its delivery history and its answers.
+/// Builds a thread page's typed views from the thread's content: every message in order with its
+/// delivery history and its answers.
 struct ThreadPage {
     let content: ThreadContent
     let renderer: MarkdownRenderer
@@ -11,60 +12,48 @@ struct ThreadPage {
 
     var state: ThreadState { content.snapshot.state }
 
-    /// The page's context, every message rendered through the `message` partial.
-    func context() -> [String: Any] { context(messages: state.messages.map(message)) }
-
-    /// The page's context with `messages` as the messages' contexts.
-    func context(messages: [[String: Any]]) -> [String: Any] {
+    /// The page with `messages` as its message sections' views (from `message(_:)` or a cache).
+    func view(messages: [MessageView]) -> ThreadView {
         let snapshot = content.snapshot
         let refreshing = state.activeRun != nil
-        var context = Page.base(
-            title: snapshot.title, siteTitle: siteTitle, root: "../", nav: "threads", strings: strings,
-            refresh: refreshing ? 2 : nil, feed: "\(Page.segment(snapshot.id)).xml")
+        let feed = "\(Page.segment(snapshot.id)).xml"
         var problems: [String] = []
         if let error = snapshot.journalError { problems.append(error.description) }
         if let error = snapshot.metaError { problems.append(error.description) }
-        var thread: [String: Any] = [
-            "title": snapshot.title, "agent": snapshot.meta.agent ?? strings["no_agent"] ?? "",
-            "tags": snapshot.meta.tags,
-            "feed": "\(Page.segment(snapshot.id)).xml", "refreshing": refreshing, "problems": problems,
-        ]
-        if !snapshot.meta.description.isEmpty { thread["description"] = renderer.html(snapshot.meta.description) }
-        context["thread"] = thread
-        context["messages"] = messages
-        context["rejected"] = state.rejected.values.sorted { $0.file < $1.file }.map { rejected -> [String: Any] in
-            ["file": rejected.file, "reason": rejected.reason, "at": Page.time(rejected.at)]
-        }
-        context["controls"] = state.controls.map { control -> [String: Any] in
-            compact([
-                "file": control.file, "outcome": control.outcome.rawValue, "reason": control.reason,
-                "at": Page.time(control.at),
-            ])
-        }
-        return context
+        return ThreadView(
+            frame: PageFrame(
+                title: snapshot.title, siteTitle: siteTitle, root: "../", nav: .threads, refresh: refreshing ? 2 : nil,
+                feed: feed),
+            title: snapshot.title, agent: snapshot.meta.agent ?? strings["no_agent"] ?? "", tags: snapshot.meta.tags,
+            feed: feed,
+            description: snapshot.meta.description.isEmpty ? nil : renderer.html(snapshot.meta.description),
+            refreshing: refreshing, problems: problems, messages: messages,
+            rejected: state.rejected.values.sorted { $0.file < $1.file }.map {
+                ThreadView.Rejected(file: $0.file, reason: $0.reason, at: TimeView($0.at))
+            },
+            controls: state.controls.map {
+                ThreadView.Control(file: $0.file, outcome: $0.outcome.rawValue, reason: $0.reason, at: TimeView($0.at))
+            })
     }
 
-    /// Every message's section rendered on its own with the `message` template (reusing those in
-    /// `cache` rendered from the same inputs), and its context with the section as `html`, for
-    /// `Theme.threadAroundSections`. `cache`, if given, is left holding this thread's sections.
-    func renderedMessages(theme: Theme, cache: MessageSectionCache?) -> [[String: Any]] {
+    /// Every message's view and section, reusing those in `cache` built from the same inputs.
+    /// `cache`, if given, is left holding this thread's sections.
+    func sections(theme: Theme, cache: MessageSectionCache?) -> [MessageSectionCache.Section] {
         let thread = content.snapshot.id
-        var sections: [String: MessageSectionCache.Section] = [:]
-        let contexts = state.messages.map { message -> [String: Any] in
+        var kept: [String: MessageSectionCache.Section] = [:]
+        let sections = state.messages.map { message -> MessageSectionCache.Section in
             let inputs = inputs(message)
             let section =
                 cache?.section(thread: thread, message: message.id, inputs: inputs)
                 ?? {
-                    let context = self.message(message)
-                    // The partial would find `strings` further down the context stack.
-                    let html = theme.render("message", context.merging(["strings": strings]) { own, _ in own })
-                    return MessageSectionCache.Section(inputs: inputs, context: context, html: html)
+                    let view = self.message(message)
+                    return MessageSectionCache.Section(inputs: inputs, view: view, html: theme.messageSection(view))
                 }()
-            sections[message.id] = section
-            return section.context.merging(["html": section.html]) { own, _ in own }
+            kept[message.id] = section
+            return section
         }
-        cache?.store(thread: thread, sections: sections)
-        return contexts
+        cache?.store(thread: thread, sections: kept)
+        return sections
     }
 
     /// What `message(_:)` renders `message` from.
@@ -82,7 +71,7 @@ struct ThreadPage {
             message: message, runs: runs, fields: content.fields[message.file] ?? [:], bodies: bodies)
     }
 
-    func message(_ message: MessageState) -> [String: Any] {
+    func message(_ message: MessageState) -> MessageView {
         let fields = content.fields[message.file] ?? [:]
         var role = "operator"
         var author = fields["author"]?.string ?? "operator"
@@ -90,14 +79,13 @@ struct ThreadPage {
             role = fields["role"]?.string ?? "operator"
             author = fields["author"]?.string ?? role
         }
-        var notes: [[String: String]] = []
-        if message.notYetSeen { notes.append(["kind": "info", "text": strings["not_yet_seen"] ?? ""]) }
+        var notes: [MessageView.Note] = []
+        if message.notYetSeen { notes.append(.init(kind: "info", text: strings["not_yet_seen"] ?? "")) }
         for edit in message.edits {
-            notes.append([
-                "kind": "warning", "text": "\(strings["edited_after_send"] ?? "") (\(edit.at.shortDescription))",
-            ])
+            notes.append(
+                .init(kind: "warning", text: "\(strings["edited_after_send"] ?? "") (\(edit.at.shortDescription))"))
         }
-        if message.fileMissing { notes.append(["kind": "warning", "text": strings["file_deleted"] ?? ""]) }
+        if message.fileMissing { notes.append(.init(kind: "warning", text: strings["file_deleted"] ?? "")) }
         var detail: String?
         var attemptsOpen = false
         switch message.delivery {
@@ -110,60 +98,68 @@ struct ThreadPage {
         default: break
         }
         let runs = state.runs(of: message)
-        return compact([
-            "id": message.id, "file": message.file, "role": role, "author": author, "at": Page.time(message.detectedAt),
-            "agent": message.agent, "state": message.delivery.name, "stateLabel": Page.label(message.delivery, strings),
-            "stateDetail": detail, "notes": notes, "body": renderer.html(content.bodies[message.file] ?? ""),
-            "attempts": message.attempts.map(attempt), "attemptCount": message.attempts.count,
-            "attemptsOpen": attemptsOpen,
-            "runs": runs.enumerated().map { index, run in self.run(run, index: index, of: runs.count) },
-        ])
+        return MessageView(
+            id: message.id, file: message.file, role: role, author: author, at: TimeView(message.detectedAt),
+            detectedAt: message.detectedAt.milliseconds, agent: message.agent, state: message.delivery.name,
+            stateLabel: Page.label(message.delivery, strings), stateDetail: detail, notes: notes,
+            body: renderer.html(content.bodies[message.file] ?? ""), attempts: message.attempts.map(attempt),
+            attemptsOpen: attemptsOpen,
+            runs: runs.enumerated().map { index, run in self.run(run, index: index, of: runs.count) })
     }
 
-    func attempt(_ attempt: AttemptRecord) -> [String: Any] {
+    func attempt(_ attempt: AttemptRecord) -> AttemptView {
         var outcome = strings["outcome_in_flight"] ?? ""
         var reason: String?
-        var next: [String: Any]?
+        var next: TimeView?
         switch attempt.outcome {
         case .sent: outcome = strings["outcome_sent"] ?? ""
         case let .retry(why, notBefore):
             outcome = strings["outcome_retry"] ?? ""
             reason = why
-            next = Page.time(notBefore)
+            next = TimeView(notBefore)
         case let .failed(why):
             outcome = strings["outcome_failed"] ?? ""
             reason = why
         case nil: break
         }
-        return compact([
-            "number": attempt.number, "at": Page.time(attempt.startedAt), "outcome": outcome, "reason": reason,
-            "next": next,
-        ])
+        return AttemptView(
+            number: attempt.number, at: TimeView(attempt.startedAt), outcome: outcome, reason: reason, next: next)
     }
 
-    func run(_ run: RunState, index: Int, of count: Int) -> [String: Any] {
+    func run(_ run: RunState, index: Int, of count: Int) -> RunView {
         let answer = strings["answer"] ?? "Answer"
         let label = count > 1 ? "\(answer) \(index + 1) \(strings["of"] ?? "of") \(count)" : answer
         let body = content.bodies[run.file]
-        let reply = ReplyBody(body ?? "")
-        return compact([
-            "id": String(run.file.dropLast(3)), "file": run.file, "label": label, "agent": run.agent,
-            "endedAt": run.endedAt?.milliseconds,
-            "at": Page.time(run.startedAt), "status": run.status.rawValue,
-            "statusLabel": Page.label(run.status, strings),
-            "reason": run.reason, "missing": body == nil, "body": renderer.html(reply.text),
-            "reasoning": reply.reasoning.map(renderer.html),
-            "toolCalls": run.toolCalls.map { call -> [String: Any] in
-                [
-                    "id": String(call.file.dropLast(3)), "tool": call.tool, "status": call.status,
-                    "body": renderer.html(content.bodies[call.file] ?? ""),
-                ]
+        let reply = Self.reply(body ?? "")
+        return RunView(
+            id: String(run.file.dropLast(3)), file: run.file, label: label, agent: run.agent,
+            endedAt: run.endedAt?.milliseconds, at: TimeView(run.startedAt), status: run.status.rawValue,
+            statusLabel: Page.label(run.status, strings), reason: run.reason, missing: body == nil,
+            body: renderer.html(reply.text), reasoning: reply.reasoning.map(renderer.html),
+            toolCalls: run.toolCalls.map { call in
+                ToolCallView(
+                    id: String(call.file.dropLast(3)), tool: call.tool, status: call.status,
+                    body: renderer.html(content.bodies[call.file] ?? ""))
             },
-            "approvals": run.approvals.map { approval($0, runFinished: run.status.isFinished) },
-            "usage": Self.usage(run.detail),
-            "sharedState": run.sharedState,
-            "events": run.customEvents,
-        ])
+            approvals: run.approvals.map { approval($0, runFinished: run.status.isFinished) },
+            usage: Self.usage(run.detail), sharedState: run.sharedState, events: run.customEvents)
+    }
+
+    /// `ReplyBody(body)`, without its generic substring search when the marker's bytes are absent
+    /// (nearly always; the search showed in profiles of full builds).
+    static func reply(_ body: String) -> ReplyBody {
+        var body = body
+        let marker = Array(ReplyBody.reasoningMarker.utf8)
+        let found = body.withUTF8 { bytes in
+            guard bytes.count >= marker.count else { return false }
+            for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
+                if UnsafeBufferPointer(rebasing: bytes[start..<(start + marker.count)]).elementsEqual(marker) {
+                    return true
+                }
+            }
+            return false
+        }
+        return found ? ReplyBody(body) : ReplyBody(text: body.trimmingWhitespace, reasoning: nil)
     }
 
     /// The token counts the runtime reported (`usage` in the run's detail), as `prompt tokens 12 ·
@@ -185,24 +181,21 @@ struct ThreadPage {
         return counts.isEmpty ? nil : counts.joined(separator: " · ")
     }
 
-    func approval(_ approval: ApprovalState, runFinished: Bool) -> [String: Any] {
-        var context = compact([
-            "id": approval.id, "file": approval.file, "tool": approval.tool,
-            "pending": approval.isPending && !runFinished,
-            "invalid": approval.invalidAnswers, "body": renderer.html(content.bodies[approval.file] ?? ""),
-        ])
+    func approval(_ approval: ApprovalState, runFinished: Bool) -> ApprovalView {
+        var view = ApprovalView(
+            id: approval.id, file: approval.file, tool: approval.tool, pending: approval.isPending && !runFinished,
+            invalid: approval.invalidAnswers, body: renderer.html(content.bodies[approval.file] ?? ""),
+            state: "pending",
+            stateLabel: strings["run_awaiting_approval"] ?? "", answer: nil)
         if let answer = approval.answer {
             let label = answer.decision == .approve ? strings["approved"] : strings["rejected"]
-            context["state"] = answer.decision == .approve ? "approved" : "rejected"
-            context["stateLabel"] = label ?? ""
-            context["answer"] = compact(["decisionLabel": label ?? "", "at": Page.time(answer.at), "note": answer.note])
+            view.state = answer.decision == .approve ? "approved" : "rejected"
+            view.stateLabel = label ?? ""
+            view.answer = .init(decisionLabel: label ?? "", at: TimeView(answer.at), note: answer.note)
         } else if runFinished {
-            context["state"] = "closed"
-            context["stateLabel"] = strings["approval_closed"] ?? ""
-        } else {
-            context["state"] = "pending"
-            context["stateLabel"] = strings["run_awaiting_approval"] ?? ""
+            view.state = "closed"
+            view.stateLabel = strings["approval_closed"] ?? ""
         }
-        return context
+        return view
     }
 }

@@ -11,6 +11,8 @@ struct ThreadSummary: Codable, Sendable, Hashable {
     var messageCount: Int
     /// Milliseconds; nil for a thread with no journal and no messages.
     var lastActivity: Int64?
+    /// Milliseconds: the first journal line, or the oldest file when nothing is journaled.
+    var createdAt: Int64?
     var unreadReply: Bool
     var awaitingApproval: Bool
     var failed: Bool
@@ -32,6 +34,7 @@ struct ThreadSummary: Codable, Sendable, Hashable {
         messageCount = state.messages.count
         let newestFile = snapshot.files.map(\.mtime).max()
         lastActivity = (state.lastActivity ?? newestFile).map(\.milliseconds)
+        createdAt = (snapshot.entries.first?.ts ?? snapshot.files.map(\.mtime).min()).map(\.milliseconds)
         let lastOperator = state.messages.filter { $0.origin == .operator }.map(\.detectedAt).max()
         let lastReply = state.runs.values.filter { $0.status == .complete }.compactMap(\.endedAt).max()
         unreadReply = lastReply.map { reply in lastOperator.map { reply > $0 } ?? true } ?? false
@@ -45,10 +48,10 @@ struct ThreadSummary: Codable, Sendable, Hashable {
     }
 
     /// The badges the index shows, in a fixed order.
-    func badges(_ strings: [String: String]) -> [[String: Any]] {
-        var out: [[String: Any]] = []
+    func badges(_ strings: [String: String]) -> [IndexItemView.Badge] {
+        var out: [IndexItemView.Badge] = []
         func add(_ on: Bool, _ kind: String) {
-            if on { out.append(["kind": kind, "label": strings["badge_\(kind)"] ?? kind]) }
+            if on { out.append(.init(kind: kind, label: strings["badge_\(kind)"] ?? kind)) }
         }
         add(running, "running")
         add(awaitingApproval, "approval")

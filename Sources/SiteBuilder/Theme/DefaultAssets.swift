@@ -97,15 +97,31 @@ enum DefaultAssets {
         .status-item { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 0.75rem 1rem; margin: 0; }
         .status-item dt { font-size: 0.85rem; color: var(--muted); }
         .status-item dd { margin: 0.25rem 0 0; }
+        .banner { max-width: 64rem; margin: 0.75rem auto 0; padding: 0.5rem 1rem; border-left: 4px solid var(--bad); background: var(--code); border-radius: 4px; }
         .pager { display: flex; gap: 1rem; justify-content: space-between; margin: 0.75rem 0; }
-        .audit td:first-child, .audit td:nth-child(2) { white-space: nowrap; }
+        .audit { table-layout: fixed; }
+        .audit th:nth-child(1) { width: 13.5rem; } .audit th:nth-child(2) { width: 8rem; } .audit th:nth-child(3) { width: 5.5rem; }
+        .audit th:nth-child(4) { width: 10.5rem; } .audit th:nth-child(5) { width: 9rem; }
+        .audit td { overflow-wrap: anywhere; }
+        .audit td:first-child { white-space: nowrap; }
+        .audit td:nth-child(3), .audit td:nth-child(4) { overflow-wrap: normal; }
         .search-form input { font: inherit; width: 100%; max-width: 32rem; padding: 0.5rem 0.75rem; border: 1px solid var(--line); border-radius: var(--radius); background: var(--card); color: var(--fg); }
         .search-form label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
+        .search-filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; border: 0; padding: 0; margin: 0.75rem 0 0; }
+        .search-filters legend { font-weight: 600; padding: 0; margin-bottom: 0.25rem; }
+        .search-form .search-filters label { display: inline-block; font-weight: 400; margin: 0; }
+        .search-form .search-filters input, .search-filters select { width: auto; font: inherit; padding: 0.25rem 0.5rem; }
+        .snippet { margin: 0.25rem 0; max-width: var(--measure); overflow-wrap: anywhere; }
+        .snippet mark { background: var(--code); color: var(--fg); font-weight: 700; border-bottom: 2px solid var(--accent); }
         .search-results { padding-left: 1.25rem; }
         .search-results li { margin: 0.6rem 0; }
         @media (max-width: 40rem) {
           main { padding: 1rem 0.75rem 2rem; }
-          .audit td:first-child, .audit td:nth-child(2) { white-space: normal; }
+          .audit, .audit tbody, .audit tr, .audit td { display: block; width: auto; }
+          .audit thead { display: none; }
+          .audit tr { border-bottom: 1px solid var(--line); padding: 0.4rem 0; }
+          .audit td, .audit td:first-child { border: 0; padding: 0.05rem 0; white-space: normal; }
+          .audit td:nth-child(3), .audit td:nth-child(4) { display: inline-block; margin-right: 0.5rem; font-weight: 600; }
           table { font-size: 0.85rem; }
         }
         @media print {
@@ -129,16 +145,21 @@ enum DefaultAssets {
           var status = document.getElementById("search-status");
           var list = document.getElementById("search-results");
           if (!form || !input || !status || !list) { return; }
+          var filters = {
+            thread: document.getElementById("f-thread"), agent: document.getElementById("f-agent"),
+            state: document.getElementById("f-state"), from: document.getElementById("f-from"),
+            to: document.getElementById("f-to")
+          };
           var entries = [];
           var pending = 0;
           window.LETTERBOX_SEARCH = function (shard) { entries = entries.concat(shard); };
           window.LETTERBOX_SHARDS = function (shards) {
             pending = shards.length;
-            if (pending === 0) { update(); }
+            if (pending === 0) { ready(); }
             shards.forEach(function (name) {
               var script = document.createElement("script");
               script.src = "search/" + name;
-              script.onload = script.onerror = function () { pending -= 1; if (pending === 0) { update(); } };
+              script.onload = script.onerror = function () { pending -= 1; if (pending === 0) { ready(); } };
               document.head.appendChild(script);
             });
           };
@@ -148,11 +169,71 @@ enum DefaultAssets {
             script.src = form.getAttribute("data-index");
             document.head.appendChild(script);
           }
+          // Fills a filter's choices from the index (value -> label), sorted by label.
+          function choices(select, pairs) {
+            if (!select) { return; }
+            var seen = {};
+            pairs.forEach(function (pair) { if (pair[0] && !seen[pair[0]]) { seen[pair[0]] = pair[1]; } });
+            Object.keys(seen).sort(function (a, b) { return seen[a].localeCompare(seen[b]); }).forEach(function (value) {
+              var option = document.createElement("option");
+              option.value = value;
+              option.textContent = seen[value];
+              select.appendChild(option);
+            });
+          }
+          function ready() {
+            choices(filters.thread, entries.map(function (e) { return [e.thread, e.threadTitle]; }));
+            choices(filters.agent, entries.map(function (e) { return [e.agent, e.agent]; }));
+            choices(filters.state, entries.map(function (e) { return [e.state, e.state]; }));
+            update();
+          }
+          function value(select) { return select && select.value ? select.value : ""; }
+          // The text around the first match, with every match of every term marked (as DOM nodes,
+          // never as HTML).
+          function snippet(text, terms) {
+            var lower = text.toLowerCase();
+            var first = lower.indexOf(terms[0]);
+            var start = Math.max(0, first - 80);
+            var end = Math.min(text.length, Math.max(first, 0) + 160);
+            var part = text.slice(start, end);
+            var partLower = part.toLowerCase();
+            var node = document.createElement("p");
+            node.className = "snippet";
+            if (start > 0) { node.appendChild(document.createTextNode("… ")); }
+            var index = 0;
+            while (index < part.length) {
+              var next = -1, length = 0;
+              terms.forEach(function (term) {
+                var at = partLower.indexOf(term, index);
+                if (at !== -1 && (next === -1 || at < next)) { next = at; length = term.length; }
+              });
+              if (next === -1) { node.appendChild(document.createTextNode(part.slice(index))); break; }
+              if (next > index) { node.appendChild(document.createTextNode(part.slice(index, next))); }
+              var mark = document.createElement("mark");
+              mark.textContent = part.slice(next, next + length);
+              node.appendChild(mark);
+              index = next + length;
+            }
+            if (end < text.length) { node.appendChild(document.createTextNode(" …")); }
+            return node;
+          }
           function update() {
             var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
             while (list.firstChild) { list.removeChild(list.firstChild); }
-            if (terms.length === 0 || pending > 0) { status.textContent = pending > 0 ? status.getAttribute("data-loading") : ""; return; }
+            var thread = value(filters.thread), agent = value(filters.agent), state = value(filters.state);
+            var from = value(filters.from), to = value(filters.to);
+            var filtered = thread || agent || state || from || to;
+            if ((terms.length === 0 && !filtered) || pending > 0) {
+              status.textContent = pending > 0 ? status.getAttribute("data-loading") : "";
+              return;
+            }
             var found = entries.filter(function (entry) {
+              if (thread && entry.thread !== thread) { return false; }
+              if (agent && entry.agent !== agent) { return false; }
+              if (state && entry.state !== state) { return false; }
+              var day = entry.at.slice(0, 10);
+              if (from && day < from) { return false; }
+              if (to && day > to) { return false; }
               var text = entry.text.toLowerCase();
               return terms.every(function (term) { return text.indexOf(term) !== -1; });
             });
@@ -162,16 +243,31 @@ enum DefaultAssets {
               var link = document.createElement("a");
               link.href = entry.href;
               link.textContent = entry.title;
-              var snippet = document.createElement("p");
-              snippet.className = "meta";
-              snippet.textContent = entry.text.slice(0, 240);
+              var meta = document.createElement("p");
+              meta.className = "meta";
+              meta.textContent = [entry.at.slice(0, 16).replace("T", " "), entry.agent, entry.state].filter(Boolean).join(" · ");
+              var permalink = document.createElement("a");
+              permalink.className = "permalink";
+              permalink.href = entry.href;
+              permalink.textContent = " #" + entry.href.split("#")[1];
+              meta.appendChild(permalink);
               item.appendChild(link);
-              item.appendChild(snippet);
+              item.appendChild(meta);
+              if (entry.edited) {
+                var note = document.createElement("p");
+                note.className = "notice notice-warning";
+                note.textContent = status.getAttribute("data-edited");
+                item.appendChild(note);
+              }
+              if (terms.length > 0 && entry.text) { item.appendChild(snippet(entry.text, terms)); }
               list.appendChild(item);
             });
           }
           form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
           input.addEventListener("input", update);
+          Object.keys(filters).forEach(function (key) {
+            if (filters[key]) { filters[key].addEventListener("change", update); }
+          });
           var query = new URLSearchParams(window.location.search).get("q");
           if (query) { input.value = query; }
           load();

@@ -38,7 +38,8 @@ enum DefaultTemplates {
         </ul>
         </nav>
         </header>
-        <main id="main">
+        {{#banner}}<p class="banner" role="alert"><strong>{{label}}</strong> {{strings.since}} <time datetime="{{since.iso}}">{{since.short}}</time> · <a href="{{root}}status.html">{{strings.status}}</a></p>
+        {{/banner}}<main id="main">
         {{$content}}{{/content}}
         </main>
         <footer class="site-footer"><p>{{strings.generated_by}} <a href="{{root}}feed.xml">{{strings.feed}}</a></p></footer>
@@ -184,7 +185,7 @@ enum DefaultTemplates {
         <h1>{{strings.status}}</h1>
         <dl class="status-grid">
         <div class="status-item status-{{daemon.kind}}"><dt>{{strings.status_daemon}}</dt><dd><span class="status-label">{{daemon.label}}</span>{{#daemon.detail}} <span class="state-detail">{{daemon.detail}}</span>{{/daemon.detail}}</dd></div>
-        <div class="status-item status-{{runtime.kind}}"><dt>{{strings.status_runtime}}</dt><dd><span class="status-label">{{runtime.label}}</span>{{#runtime.since}} {{strings.since}} <time datetime="{{iso}}">{{short}}</time>{{/runtime.since}}{{#runtime.reason}} <span class="state-detail">{{runtime.reason}}</span>{{/runtime.reason}}</dd></div>
+        <div class="status-item status-{{runtime.kind}}"><dt>{{strings.status_runtime}}</dt><dd><span class="status-label">{{runtime.label}}</span>{{#runtime.since}} {{strings.since}} <time datetime="{{iso}}">{{short}}</time>{{/runtime.since}}{{#runtime.reason}} <span class="state-detail">{{runtime.reason}}</span>{{/runtime.reason}}{{#runtime.note}} <span class="state-detail">({{runtime.note}})</span>{{/runtime.note}}</dd></div>
         <div class="status-item"><dt>{{strings.status_queue}}</dt><dd>{{#queue}}{{queue}} {{strings.queue_waiting}}{{/queue}}{{^queue}}{{strings.queue_empty}}{{/queue}}</dd></div>
         <div class="status-item"><dt>{{strings.status_last_error}}</dt><dd>{{#lastError}}{{text}} <time datetime="{{at.iso}}">{{at.short}}</time>{{/lastError}}{{^lastError}}{{strings.none}}{{/lastError}}</dd></div>
         </dl>
@@ -218,9 +219,16 @@ enum DefaultTemplates {
         <form class="search-form" role="search" action="#" data-index="search/index.js">
         <label for="q">{{strings.search_label}}</label>
         <input id="q" name="q" type="search" placeholder="{{strings.search_placeholder}}" autocomplete="off">
+        <fieldset class="search-filters"><legend>{{strings.search_filters}}</legend>
+        <label>{{strings.search_thread}} <select id="f-thread"><option value="">{{strings.search_any}}</option></select></label>
+        <label>{{strings.agent}} <select id="f-agent"><option value="">{{strings.search_any}}</option></select></label>
+        <label>{{strings.search_state}} <select id="f-state"><option value="">{{strings.search_any}}</option></select></label>
+        <label>{{strings.search_from}} <input id="f-from" type="date"></label>
+        <label>{{strings.search_to}} <input id="f-to" type="date"></label>
+        </fieldset>
         </form>
         <noscript><p class="notice">{{strings.search_noscript}}</p></noscript>
-        <p id="search-status" role="status" aria-live="polite" data-loading="{{strings.search_loading}}" data-results="{{strings.search_results}}"></p>
+        <p id="search-status" role="status" aria-live="polite" data-loading="{{strings.search_loading}}" data-results="{{strings.search_results}}" data-edited="{{strings.search_edited}}"></p>
         <ol id="search-results" class="search-results"></ol>
         {{/content}}{{$scripts}}<script src="assets/search.js"></script>{{/scripts}}{{/layout}}
 

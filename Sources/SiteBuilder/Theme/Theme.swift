@@ -4,6 +4,9 @@ import Mustache
 
 /// The templates, assets and strings a site is built with: the built-in theme, with any file in the
 /// workspace's theme folder replacing its built-in namesake (docs/site.md).
+///
+/// A page whose templates are all built-in is rendered by `CompiledTheme` (Swift, no Mustache); only a
+/// page that uses an overridden template goes through Mustache, from the same typed views.
 public struct Theme: Sendable {
     /// The compiled templates by name.
     let library: MustacheLibrary
@@ -13,13 +16,19 @@ public struct Theme: Sendable {
     let strings: [String: String]
     /// A hash of everything above: when it changes, every page is rebuilt.
     public let fingerprint: String
-    /// Whether thread pages are built from message sections rendered one by one (and cached between
-    /// builds): only with the built-in `thread`, `message` and `run` templates, whose message sections
-    /// read nothing but the message's own context and `strings` (see `MessageSectionCache`).
-    let rendersMessageSections: Bool
+    /// The names of templates a theme folder overrides.
+    let overridden: Set<String>
+    /// The built-in templates as Swift; nil renders every page through Mustache (for the tests that
+    /// compare the two).
+    let compiled: CompiledTheme?
 
     /// The template that renders a thread page around message sections already rendered.
     static let threadAroundSections = "thread (rendered message sections)"
+
+    /// Whether thread pages are built from message sections rendered one by one (and cached between
+    /// builds): only with the built-in `thread`, `message` and `run` templates, whose message sections
+    /// read nothing but the message's own context and `strings` (see `MessageSectionCache`).
+    var rendersMessageSections: Bool { overridden.isDisjoint(with: ["thread", "message", "run"]) }
 
     /// A theme error: a template that does not compile, named with its file.
     public struct LoadError: Error, CustomStringConvertible {
@@ -29,12 +38,17 @@ public struct Theme: Sendable {
     }
 
     /// The built-in theme with overrides from `folder` (if any): `NAME.mustache`, `style.css`, `search.js`.
-    public static func load(overrides folder: String?) throws -> Theme {
+    /// `compiled: false` renders the built-in templates through Mustache too.
+    public static func load(overrides folder: String?) throws -> Theme { try load(overrides: folder, compiled: true) }
+
+    static func load(overrides folder: String?, compiled: Bool) throws -> Theme {
         HTML5ContentType.registerOnce()
         var sources = DefaultTemplates.all
         sources["auditRow"] = DefaultTemplates.auditRow
         sources["pager"] = DefaultTemplates.pager
         var assets = ["style.css": DefaultAssets.style, "search.js": DefaultAssets.search]
+        let builtIn = sources
+        var overridden: Set<String> = []
         if let folder, FileSystem.exists(folder) {
             for entry in try FileSystem.list(folder) where entry.type == .file {
                 let text = try TextFile.decode(try FileSystem.readFile(folder + "/" + entry.name, maxBytes: 1 << 20))
@@ -48,6 +62,8 @@ public struct Theme: Sendable {
                         )
                     }
                     sources[name] = text
+                    // A copy of a built-in template is not an override.
+                    if text != builtIn[name] { overridden.insert(name) }
                 } else if assets[entry.name] != nil {
                     assets[entry.name] = text
                 }
@@ -62,24 +78,76 @@ public struct Theme: Sendable {
                     file: folder.map { "\($0)/\(name).mustache" } ?? "built-in \(name)", message: "\(error)")
             }
         }
-        let rendersMessageSections = ["thread", "message", "run"].allSatisfy {
-            sources[$0] == DefaultTemplates.all[$0]
-        }
-        if rendersMessageSections {
-            try library.register(DefaultTemplates.threadAroundSections, named: threadAroundSections)
-        }
+        try library.register(DefaultTemplates.threadAroundSections, named: threadAroundSections)
         let material =
             sources.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
             + assets.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }
         return Theme(
             library: library, assets: assets, strings: Strings.english,
-            fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")),
-            rendersMessageSections: rendersMessageSections)
+            fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")), overridden: overridden,
+            compiled: compiled ? CompiledTheme(strings: Strings.english) : nil)
     }
 
     /// Renders template `name` with `context`.
     func render(_ name: String, _ context: [String: Any]) -> String {
         library.render(context, withTemplate: name) ?? ""
+    }
+
+    /// The compiled theme, when none of `templates` is overridden.
+    private func compiled(_ templates: Set<String>) -> CompiledTheme? {
+        overridden.isDisjoint(with: templates) ? compiled : nil
+    }
+
+    // MARK: Pages
+
+    func index(_ view: IndexView) -> [UInt8] {
+        compiled(["index", "layout"])?.index(view) ?? Array(render("index", view.context(strings: strings)).utf8)
+    }
+
+    func indexItem(_ view: IndexItemView) -> String {
+        if let compiled = compiled(["indexItem"]) { return String(decoding: compiled.indexItem(view), as: UTF8.self) }
+        return render("indexItem", view.context(strings: strings))
+    }
+
+    /// One message's section, when thread pages are built from sections (`rendersMessageSections`).
+    func messageSection(_ view: MessageView) -> [UInt8] {
+        if let compiled = compiled(["message", "run"]) { return compiled.message(view) }
+        // The partial would find `strings` further down the context stack.
+        return Array(render("message", view.context.merging(["strings": strings]) { own, _ in own }).utf8)
+    }
+
+    /// A thread page: around `sections` (one per message, from `messageSection`) when given, else
+    /// through the `message` and `run` partials.
+    func thread(_ view: ThreadView, sections: [[UInt8]]?) -> [UInt8] {
+        guard let sections else { return Array(render("thread", view.context(strings: strings)).utf8) }
+        if let compiled = compiled(["thread", "layout", "message", "run"]) {
+            return compiled.thread(view, sections: sections)
+        }
+        let messages = zip(view.messages, sections).map { message, html in
+            message.context.merging(["html": String(decoding: html, as: UTF8.self)]) { own, _ in own }
+        }
+        return Array(render(Self.threadAroundSections, view.context(strings: strings, messages: messages)).utf8)
+    }
+
+    func audit(_ view: AuditPageView) -> [UInt8] {
+        compiled(["audit", "layout", "pager"])?.audit(view)
+            ?? Array(render("audit", view.context(strings: strings)).utf8)
+    }
+
+    func status(_ view: StatusView) -> [UInt8] {
+        compiled(["status", "layout"])?.status(view) ?? Array(render("status", view.context(strings: strings)).utf8)
+    }
+
+    func agents(_ view: AgentsView) -> [UInt8] {
+        compiled(["agents", "layout"])?.agents(view) ?? Array(render("agents", view.context(strings: strings)).utf8)
+    }
+
+    func search(_ view: SearchPageView) -> [UInt8] {
+        compiled(["search", "layout"])?.search(view) ?? Array(render("search", view.context(strings: strings)).utf8)
+    }
+
+    func feed(_ view: FeedView) -> [UInt8] {
+        compiled(["feed"])?.feed(view) ?? Array(render("feed", view.context).utf8)
     }
 }
 
