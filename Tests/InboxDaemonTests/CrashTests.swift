@@ -130,6 +130,44 @@ struct CrashTests {
         }
     }
 
+    @Test(
+        "SIGKILL between every pair of effect steps: no orphan file, nothing lost, one effect per key, a clean audit",
+        arguments: ["journal", "files", "jobs"], ["attempt", "reply_started", "reply_completed"])
+    func crashPoints(step: String, event: String) async throws {
+        let scratch = try Scratch()
+        try scratch.thread("notes", agent: "writer")
+        let configuration = ReferenceRuntimeConfiguration(
+            port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(20))
+        try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: Self.logger) { runtime in
+            let first = try DaemonProcess.start(
+                scratch, runtimeURL: runtime.baseURL, arguments: ["--no-site"],
+                environment: ["LETTERBOX_CRASH_AT": "\(step):\(event)"])
+            try await first.waitUntilReady()
+            try scratch.write("notes/m.md", "Write it up.")
+            await scratch.waitUntil("killed at \(step):\(event)", timeout: .seconds(15)) { !first.process.isRunning }
+            #expect(first.process.terminationReason == .uncaughtSignal)
+
+            let second = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL, arguments: ["--no-site"])
+            defer { second.stop() }
+            try await second.waitUntilReady()
+            await scratch.waitUntil("replied after the restart", timeout: .seconds(20)) {
+                try scratch.state("notes").message("m")?.delivery == .replied
+            }
+            let state = try scratch.state("notes")
+            #expect(state.rejected.isEmpty, "rejected: \(state.rejected.keys.sorted())")
+            #expect(state.runs.count == 1, "runs: \(state.runs.keys.sorted())")
+            let named = Set(state.runs.values.map(\.file) + state.messages.map(\.file))
+            for file in scratch.files("notes") where file.hasSuffix(".md") && file != "thread.md" {
+                #expect(named.contains(file), "\(file) is named by no journal line")
+            }
+            assertNothingTorn(scratch, "notes")
+            #expect(await runtime.effects(.messageAccepted).count == 1)
+            #expect(await runtime.effects(.runStarted).count == 1)
+        }
+        let verify = try await Workplace.letterbox(["audit", "verify"], in: scratch.root)
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
+
     @Test("A torn journal line (a crash mid-append) is repaired at start, kept aside, and journaled")
     func tornJournal() async throws {
         let scratch = try Scratch()
