@@ -43,7 +43,7 @@ final class Scratch {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-@Suite("The letterbox command (issue: core, Done when)")
+@Suite("The letterbox command (issue: core, Done when)", .processSlot)
 struct CLITests {
     @Test("init, new, send -, status --json shows the message queued")
     func doneWhenQueued() async throws {
@@ -130,7 +130,7 @@ struct CLITests {
     }
 }
 
-@Suite("make demo")
+@Suite("make demo", .processSlot)
 struct DemoTests {
     @Test(
         "scripts/demo.sh: a dropped file gets a reply and a site page; over AG-UI, a streaming reply, a tool call and an approval by tick"
@@ -164,7 +164,7 @@ struct DemoTests {
     }
 }
 
-@Suite("The audit view")
+@Suite("The audit view", .processSlot)
 struct AuditViewTests {
     @Test("§7.7: audit show merges every journal, newest first, naming each line's journal and seq")
     func auditShow() async throws {
@@ -196,7 +196,7 @@ struct AuditViewTests {
 }
 
 /// This repository's sample inbox (inbox/, made by scripts/sample-inbox.sh with the real daemon).
-@Suite("The sample inbox")
+@Suite("The sample inbox", .processSlot)
 struct SampleInboxTests {
     static var repository: String {
         var url = URL(fileURLWithPath: #filePath)
@@ -258,7 +258,7 @@ struct SampleInboxTests {
     }
 }
 
-@Suite("letterbox build --jobs: worker processes (issue 14)")
+@Suite("letterbox build --jobs: worker processes (issue 14)", .processSlot)
 struct BuildJobsTests {
     @Test("--jobs 1, 2 and 3 build byte-identical sites from the sample inbox")
     func jobsAgree() async throws {
@@ -299,7 +299,7 @@ struct BuildJobsTests {
     }
 }
 
-@Suite("letterbox build's output (issue 14)")
+@Suite("letterbox build's output (issue 14)", .processSlot)
 struct BuildOutputTests {
     @Test("Not on a terminal: no progress and no summary, only the site")
     func silentWhenPiped() async throws {

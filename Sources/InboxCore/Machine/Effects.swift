@@ -26,6 +26,9 @@ public struct Effects: Sendable {
     public var notes: [Note] = []
     /// Threads let go of (idle): the shell closes their journals.
     public var released: [String] = []
+    /// Moments worth a commit in the inbox's git history (an accepted message, a finished reply, an
+    /// answer, a control), in order; what was journaled in between rides along.
+    public var commitPoints: [CommitPoint] = []
 
     public init() {}
 
@@ -65,6 +68,7 @@ public struct Effects: Sendable {
         siteChanged.formUnion(other.siteChanged)
         notes += other.notes
         released += other.released
+        commitPoints += other.commitPoints
     }
 }
 
@@ -182,5 +186,20 @@ public struct Note: Sendable, Hashable {
         self.level = level
         self.message = message
         self.metadata = metadata
+    }
+}
+
+/// A moment the inbox's history should record, for git (docs/daemon.md, "Git").
+public struct CommitPoint: Sendable, Hashable {
+    public var thread: String
+    /// What happened, for the commit message (`reply from assistant to rollout.md`).
+    public var summary: String
+    /// An operator's message file accepted at this point: committed on its own, as the operator.
+    public var operatorFile: String?
+
+    public init(thread: String, summary: String, operatorFile: String? = nil) {
+        self.thread = thread
+        self.summary = summary
+        self.operatorFile = operatorFile
     }
 }

@@ -263,6 +263,11 @@ public final class InboxMachine {
         for book in threads.values { book.createdInBatch = [] }
     }
 
+    /// Marks a moment worth a commit in the inbox's history.
+    func commitPoint(_ book: ThreadMachine, _ summary: String, operatorFile: String? = nil) {
+        out.commitPoints.append(CommitPoint(thread: book.id, summary: summary, operatorFile: operatorFile))
+    }
+
     func note(_ level: Note.Level, _ message: String, _ metadata: [String: String] = [:]) {
         out.notes.append(Note(level, message, metadata))
     }
