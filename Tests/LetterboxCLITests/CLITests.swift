@@ -195,6 +195,39 @@ struct AuditViewTests {
     }
 }
 
+@Suite("Names from files never act on the terminal", .processSlot)
+struct TerminalSafetyTests {
+    @Test("status and audit show print escape sequences, bells and newlines from file names as text")
+    func escapes() async throws {
+        let scratch = try Scratch()
+        try await CLI.run(["init", "--no-git", "."], in: scratch.path)
+        try await CLI.run(["new", "ops"], in: scratch.path)
+        let evil = "x\u{1B}[2J\u{07}\ny\u{202E}.md"
+        let opened = try JournalFile.open(
+            path: scratch.path + "/inbox/ops/journal.jsonl", tornFolder: scratch.path + "/.letterbox/torn",
+            now: Timestamp(milliseconds: 0))
+        try opened.journal.append([
+            (
+                Timestamp(milliseconds: 1000), .daemon,
+                .rejected(file: evil, reason: "bad \u{1B}]0;title\u{07}", sha256: nil)
+            )
+        ])
+        for arguments in [["status"], ["audit", "show"]] {
+            let result = try await CLI.run(arguments, in: scratch.path, environment: ["NO_COLOR": "1"])
+            for active in ["\u{1B}", "\u{07}", "\u{202E}"] {
+                #expect(!result.stdout.contains(active), "letterbox \(arguments.joined(separator: " ")) printed it raw")
+            }
+            #expect(result.stdout.contains("\\x1b[2J\\x07\\x0ay\\u{202E}.md"), "\(result.stdout)")
+        }
+    }
+
+    @Test("visible() leaves ordinary text alone, accents and emoji included")
+    func ordinary() {
+        #expect(TerminalText.visible("naïve café ☕ — ok") == "naïve café ☕ — ok")
+        #expect(TerminalText.visible("tab\there") == "tab\\x09here")
+    }
+}
+
 /// This repository's sample inbox (inbox/, made by scripts/sample-inbox.sh with the real daemon).
 @Suite("The sample inbox", .processSlot)
 struct SampleInboxTests {
