@@ -49,8 +49,33 @@ public struct Effects: Sendable {
     /// Appends `other`'s work after this one's (the shell coalesces the effects of several inputs into
     /// one commit: group commit). A batch with pre-writes stays apart, so its order holds.
     public mutating func append(_ other: Effects) {
-        for batch in other.batches where !batch.isEmpty {
-            if batch.preWrites.isEmpty, var last = batches.popLast() {
+        for var batch in other.batches where !batch.isEmpty {
+            // A final version of a file that an earlier batch here only just creates: create it final
+            // (durably) there instead of creating it and replacing it at once. The order holds: the
+            // file still follows its own line and still precedes the lines of this batch.
+            var folded = false
+            if let last = batches.indices.last {
+                batch.preWrites.removeAll { write in
+                    guard write.mode == .replaceDurably,
+                        let created = batches[last].writes.lastIndex(where: {
+                            $0.thread == write.thread && $0.file == write.file
+                                && ($0.mode == .create || $0.mode == .createDurably)
+                        })
+                    else { return false }
+                    batches[last].writes.removeAll {
+                        $0.thread == write.thread && $0.file == write.file && $0.mode == .replace
+                    }
+                    let index =
+                        batches[last].writes.firstIndex { $0.thread == write.thread && $0.file == write.file }
+                        ?? created
+                    batches[last].writes[index] = FileWrite(
+                        thread: write.thread, file: write.file, bytes: write.bytes, mode: .createDurably)
+                    folded = true
+                    return true
+                }
+            }
+            // A batch whose pre-write was folded back keeps its lines after that batch's files.
+            if batch.preWrites.isEmpty, !folded, var last = batches.popLast() {
                 last.merge(batch)
                 batches.append(last)
             } else {
