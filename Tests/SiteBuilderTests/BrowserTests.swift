@@ -27,12 +27,15 @@ struct BrowserTests {
         console: [String], stdout: String
     ) {
         let binary = try #require(Self.chromium, "Debian's chromium is not installed: run `make deps`")
+        // Chromium's profile (tens of files) is only for this run.
+        let profile = "\(NSTemporaryDirectory())lb-chromium-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
         let result = try await runProcess(
             binary,
             [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
                 "--enable-logging=stderr",
-                "--v=0", "--user-data-dir=\(NSTemporaryDirectory())lb-chromium-\(UUID().uuidString)",
+                "--v=0", "--user-data-dir=\(profile)",
             ] + arguments + [url],
             timeout: timeout)
         #expect(result.exited, "chromium did not finish within \(Int(timeout)) s on \(url)")

@@ -114,6 +114,8 @@ final class PeerProcess: @unchecked Sendable {
     /// Kills the peer. SIGKILL, not SIGTERM: the test runner's threads block SIGTERM and children
     /// inherit that mask, so uvicorn would never see it; a peer holds nothing worth a clean exit.
     func stop() async {
+        // The folder holds only the peer's output and log, read by the test before it stops the peer.
+        defer { try? FileManager.default.removeItem(atPath: (logPath as NSString).deletingLastPathComponent) }
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         // Waiting blocks a thread: do it on a Dispatch thread, not one of the few cooperative ones.
