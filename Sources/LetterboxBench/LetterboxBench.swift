@@ -179,24 +179,6 @@ struct SiteBench: ParsableCommand {
 
 /// Runs a program and returns (wall seconds, peak RSS in KiB from wait4's rusage, exit status).
 func spawnMeasured(_ program: String, _ arguments: [String], in folder: String) throws -> (Double, Int, Int32) {
-    var pid: pid_t = 0
-    // The benchmark is single-threaded here, so changing the process's folder around the spawn is safe.
-    let previous = FileManager.default.currentDirectoryPath
-    guard FileManager.default.changeCurrentDirectoryPath(folder) else {
-        throw ValidationError("cannot enter \(folder)")
-    }
-    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
-    let argv = ([program] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    let clock = ContinuousClock()
-    let start = clock.now
-    guard posix_spawn(&pid, program, nil, nil, argv, environ) == 0 else {
-        throw ValidationError("cannot start \(program)")
-    }
-    var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    let elapsed = clock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return (seconds, usage.ru_maxrss, (status >> 8) & 0xff)
+    let run = try spawnMeasuredFully(program, arguments, in: folder)
+    return (run.seconds, run.rssKB, run.status)
 }
