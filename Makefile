@@ -7,7 +7,7 @@ APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gf
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps peers build release install test lint demo bench bench-site bench-daemon clean
+.PHONY: all deps peers build release install test lint demo version bench bench-site bench-daemon clean
 
 all: build
 
@@ -35,6 +35,10 @@ install: release
 	install -m 0755 .build/release/letterbox $(PREFIX)/bin/letterbox
 	@echo "installed $(PREFIX)/bin/letterbox"
 
+## version: the version a build gets (VERSION, plus the git commit; scripts/version.sh)
+version:
+	@scripts/version.sh
+
 ## test: every test (unit, real files and inotify, real HTTP, real processes, Chromium, real peers)
 # One test at a time: many tests start daemons, runtimes, Chromium and Python peers, and on a
 # two-core machine running them all at once measures the scheduler, not Letterbox (about 2 min).
@@ -43,7 +47,7 @@ test: deps peers
 	$(SWIFT) test --skip-build --no-parallel
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests Plugins Package.swift
 
 ## demo: the reference runtime and the daemon on this repository's inbox/; the site in site/
 demo: build

@@ -32,6 +32,9 @@ let package = Package(
             providers: [.apt(["libinotifytools0-dev"])]
         ),
         .target(name: "CLetterboxShims"),
+        // The version from one source (VERSION and the git commit), stamped before every build.
+        .plugin(name: "VersionStamp", capability: .buildTool()),
+        .target(name: "LetterboxVersion", plugins: ["VersionStamp"]),
         .target(
             name: "ChatModel",
             dependencies: [
@@ -72,6 +75,7 @@ let package = Package(
             dependencies: [
                 "ChatModel",
                 "InboxCore",
+                "LetterboxVersion",
                 "InboxStore",
                 "CInotifyTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -89,6 +93,7 @@ let package = Package(
                 "SiteBuilder",
                 "InboxDaemon",
                 "ReferenceRuntime",
+                "LetterboxVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +156,8 @@ let package = Package(
 )
 
 // One list of settings for every target we write (as swift-log does).
-for target in package.targets where target.type != .system && target.name != "CLetterboxShims" {
+for target in package.targets
+where target.type != .system && target.type != .plugin && target.name != "CLetterboxShims" {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("ExistentialAny"),
