@@ -95,7 +95,14 @@ final class LiveWorkspace {
     }
 
     func stopRuntime() async throws { try await runtime?.stop() }
-    func stopDaemon() async throws { try await daemon?.stop() }
+    /// SIGTERM, then the daemon's exit status (nil when it did not exit within 20 s).
+    @discardableResult
+    func stopDaemon() async throws -> Int32? {
+        guard let daemon, daemon.isRunning else { return nil }
+        daemon.signal(SIGTERM)
+        let exit = try await daemon.waitForExit()
+        return exit.inTime ? exit.status : nil
+    }
 
     func run(_ arguments: [String], stdin: String? = nil) async throws -> CLI.Result {
         try await CLI.run(arguments, in: root, stdin: stdin)
@@ -218,7 +225,8 @@ struct HealthCheckTests {
             #expect(degraded.stdout.contains("degraded: "), "\(degraded.stdout)")
             #expect(degraded.stdout.contains("; also "), "both findings on the one line: \(degraded.stdout)")
 
-            try await live.stopDaemon()
+            // As `systemctl stop` does: SIGTERM, and the daemon exits 0.
+            #expect(try await live.stopDaemon() == 0, "\(live.daemon?.output ?? "")")
             let down = try await live.run(["status", "--check"])
             #expect(down.status == 2)
             #expect(down.stdout.hasPrefix("down: the daemon stopped at "), "\(down.stdout)")

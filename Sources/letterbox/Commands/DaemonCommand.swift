@@ -76,7 +76,8 @@ struct DaemonCommand: AsyncParsableCommand {
                 if configuration.buildSite {
                     services.append(
                         .init(
-                            service: SiteRefresher(changes: changes, workspace: workspace, logger: logger),
+                            service: UntilItsTurn(
+                                SiteRefresher(changes: changes, workspace: workspace, logger: logger)),
                             successTerminationBehavior: .gracefullyShutdownGroup))
                 } else {
                     continuation.finish()
@@ -110,5 +111,26 @@ struct DaemonCommand: AsyncParsableCommand {
             return cause
         }
         return error
+    }
+}
+
+/// Runs a service, then, when it has finished, waits for its own turn in the group's graceful shutdown.
+///
+/// The site refresher ends when the daemon ends its stream of changes, which the daemon does just
+/// before its `run()` returns. A service that finishes while the group shuts down but before its turn
+/// counts as "finished unexpectedly" for swift-service-lifecycle, which then cancels every other
+/// service and fails the group: `letterbox daemon` exited 1 on SIGTERM, and a systemd unit stopped
+/// with `systemctl stop` ended as failed. Waiting for the turn keeps the documented order (the daemon
+/// first, then the refresher's last build) and a clean exit.
+struct UntilItsTurn<Base: Service>: Service, CustomStringConvertible {
+    let base: Base
+
+    init(_ base: Base) { self.base = base }
+
+    var description: String { "\(base)" }
+
+    func run() async throws {
+        try await base.run()
+        try? await gracefulShutdown()
     }
 }
