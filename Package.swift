@@ -71,6 +71,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SiteServer",
+            dependencies: [
+                "ChatModel",
+                "InboxStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "InboxDaemon",
             dependencies: [
                 "ChatModel",
@@ -93,6 +104,7 @@ let package = Package(
                 "SiteBuilder",
                 "InboxDaemon",
                 "ReferenceRuntime",
+                "SiteServer",
                 "LetterboxVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -129,7 +141,13 @@ let package = Package(
             exclude: ["Snapshots"]
         ),
         .testTarget(
-            name: "LetterboxCLITests", dependencies: ["LetterboxTestSupport", "letterbox", "ChatModel", "InboxStore"]),
+            name: "LetterboxCLITests",
+            dependencies: [
+                "LetterboxTestSupport", "letterbox", "ChatModel", "InboxStore", "SiteServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "InboxDaemonTests",
             dependencies: [

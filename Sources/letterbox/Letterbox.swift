@@ -15,7 +15,7 @@ struct Letterbox: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, DaemonCommand.self,
             BuildCommand.self, AbortCommand.self, RetryCommand.self, RegenerateCommand.self, ApproveCommand.self,
-            RejectCommand.self, AuditCommand.self, RuntimeCommand.self, BuildWorkerCommand.self,
+            RejectCommand.self, SiteServeCommand.self, AuditCommand.self, RuntimeCommand.self, BuildWorkerCommand.self,
         ]
     )
 }
