@@ -40,11 +40,11 @@ version:
 	@scripts/version.sh
 
 ## test: every test (unit, real files and inotify, real HTTP, real processes, Chromium, real peers)
-# One test at a time: many tests start daemons, runtimes, Chromium and Python peers, and on a
-# two-core machine running them all at once measures the scheduler, not Letterbox (about 2 min).
+# In parallel: pure tests all at once; tests that start daemons, runtimes, Chromium or Python peers
+# take one of LETTERBOX_TEST_SLOTS slots (default 3), which a two-core machine serves without timeouts.
 test: deps peers
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Plugins Package.swift

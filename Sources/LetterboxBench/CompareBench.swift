@@ -21,6 +21,8 @@ struct CompareBench: ParsableCommand {
     @Option(help: "Letterbox's --jobs (default: the number of cores).") var jobs: Int?
     @Option(help: "CSV output.") var csv = "docs/benchmarks/site-vs-hugo.csv"
     @Option(help: "SVG chart output.") var svg = "docs/benchmarks/site-vs-hugo.svg"
+    @Option(help: "Build nothing: print the table and draw the chart from this CSV file of an earlier run.")
+    var replot: String?
 
     struct Sample {
         var messages: Int
@@ -32,6 +34,24 @@ struct CompareBench: ParsableCommand {
     }
 
     func run() throws {
+        if let replot {
+            let text = try String(contentsOfFile: replot, encoding: .utf8)
+            let samples = text.split(separator: "\n").dropFirst().compactMap { line -> Sample? in
+                let f = line.split(separator: ",").map(String.init)
+                guard f.count == 6, let messages = Int(f[0]), let run = Int(f[2]), let seconds = Double(f[3]),
+                    let cpu = Double(f[4]), let rss = Double(f[5])
+                else { return nil }
+                return Sample(
+                    messages: messages, tool: f[1], run: run, seconds: seconds, cpu: cpu, rssKB: Int(rss * 1024))
+            }
+            var sizes: [Int] = []
+            for sample in samples where !sizes.contains(sample.messages) { sizes.append(sample.messages) }
+            let rows = summarize(samples, sizes)
+            printTable(rows)
+            try writeSVG(rows)
+            print("wrote \(svg)")
+            return
+        }
         guard FileManager.default.isExecutableFile(atPath: hugo) else {
             throw ValidationError("\(hugo) is not installed: run `make bench-site`, which installs Debian's hugo")
         }
@@ -94,35 +114,43 @@ struct CompareBench: ParsableCommand {
             }
         }
         let rows = summarize(samples, plan.map(\.messages))
+        print("uptime: \(Self.loadAverage())")
+        // The CSV first: it is the record of the runs, and `--replot` redraws the rest from it.
+        try writeCSV(samples)
+        printTable(rows)
+        try writeSVG(rows)
+        print("wrote \(csv) and \(svg)")
+    }
+
+    func printTable(_ rows: [Row]) {
         print("")
         print(
-            "| messages | runs | letterbox min | letterbox median | letterbox peak RSS | hugo min | hugo median | hugo peak RSS | hugo / letterbox (median) |"
+            "| messages | runs | letterbox min | letterbox median | letterbox CPU (median) | letterbox peak RSS | hugo min | hugo median | hugo CPU (median) | hugo peak RSS | hugo / letterbox (median wall) |"
         )
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in rows {
             print(
                 String(
-                    format: "| %d | %d | %.2f s | %.2f s | %.1f MB | %.2f s | %.2f s | %.1f MB | %.1fx |", row.messages,
-                    row.runs, row.ours.min, row.ours.median, row.ours.rss, row.theirs.min, row.theirs.median,
-                    row.theirs.rss, row.theirs.median / row.ours.median))
+                    format:
+                        "| %d | %d | %.2f s | %.2f s | %.2f s | %.1f MB | %.2f s | %.2f s | %.2f s | %.1f MB | %.1fx |",
+                    row.messages, row.runs, row.ours.min, row.ours.median, row.ours.cpu, row.ours.rss, row.theirs.min,
+                    row.theirs.median, row.theirs.cpu, row.theirs.rss, row.theirs.median / row.ours.median))
         }
         if let small = rows.first(where: { $0.messages == 100_000 }),
             let large = rows.first(where: { $0.messages == 300_000 })
         {
             print(
                 String(
-                    format: "letterbox 300k / 100k (median): %.2fx (target <= 3.3x)",
-                    large.ours.median / small.ours.median))
+                    format: "letterbox 300k / 100k (median wall): %.2fx, CPU %.2fx (target <= 3.3x)",
+                    large.ours.median / small.ours.median, large.ours.cpu / small.ours.cpu))
         }
-        print("uptime: \(Self.loadAverage())")
-        try writeCSV(samples)
-        try writeSVG(rows)
-        print("wrote \(csv) and \(svg)")
     }
 
     struct Figures {
         var min: Double
         var median: Double
+        /// Median CPU seconds (user + system, with children).
+        var cpu: Double
         var rss: Double
     }
 
@@ -137,14 +165,15 @@ struct CompareBench: ParsableCommand {
         sizes.map { messages in
             func figures(_ tool: String) -> Figures {
                 let mine = samples.filter { $0.messages == messages && $0.tool == tool }
-                let times = mine.map(\.seconds).sorted()
-                let median =
-                    times.isEmpty
-                    ? 0
-                    : times.count % 2 == 1
-                        ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+                func median(_ values: [Double]) -> Double {
+                    let sorted = values.sorted()
+                    guard !sorted.isEmpty else { return 0 }
+                    return sorted.count % 2 == 1
+                        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+                }
                 return Figures(
-                    min: times.first ?? 0, median: median, rss: Double(mine.map(\.rssKB).max() ?? 0) / 1024)
+                    min: mine.map(\.seconds).min() ?? 0, median: median(mine.map(\.seconds)),
+                    cpu: median(mine.map(\.cpu)), rss: Double(mine.map(\.rssKB).max() ?? 0) / 1024)
             }
             return Row(
                 messages: messages, runs: samples.filter { $0.messages == messages && $0.tool == "hugo" }.count,
@@ -170,7 +199,7 @@ struct CompareBench: ParsableCommand {
         let width = 720
         let rowHeight = 70
         let height = 60 + rows.count * rowHeight
-        var svg = """
+        var chart = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="13">
             <rect width="100%" height="100%" fill="#ffffff"/>
             <text x="10" y="22" font-size="15" font-weight="bold">Full build, median wall time (cold; same content)</text>
@@ -184,7 +213,7 @@ struct CompareBench: ParsableCommand {
             let barMax = Double(width - 260)
             let ours = scale > 0 ? row.ours.median / scale * barMax : 0
             let theirs = scale > 0 ? row.theirs.median / scale * barMax : 0
-            svg += """
+            chart += """
                 <text x="10" y="\(top + 22)">\(row.messages / 1000)k messages</text>
                 <rect x="120" y="\(top + 6)" width="\(String(format: "%.1f", max(ours, 1)))" height="18" fill="#1f5fbf"/>
                 <text x="\(String(format: "%.1f", 126 + ours))" y="\(top + 20)">\(String(format: "%.2f s", row.ours.median))</text>
@@ -193,8 +222,8 @@ struct CompareBench: ParsableCommand {
 
                 """
         }
-        svg += "</svg>\n"
-        try Data(svg.utf8).write(to: URL(fileURLWithPath: svg))
+        chart += "</svg>\n"
+        try Data(chart.utf8).write(to: URL(fileURLWithPath: svg))
     }
 
     static func cpuModel() -> String {

@@ -93,6 +93,7 @@ struct DaemonBench: AsyncParsableCommand {
         try await daemon.waitFor("letterbox daemon ready")
         try await Task.sleep(for: .seconds(2))  // let the background catch-up read the empty threads
         let before = Set(await runtime.control.effects().filter { $0.kind == .messageAccepted }.map(\.seq))
+        let cpuBefore = daemon.cpuSeconds()
         let clock = ContinuousClock()
         let start = clock.now
         for index in 0..<burst {
@@ -110,6 +111,7 @@ struct DaemonBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = seconds(clock.now - start)
+        let cpu = daemon.cpuSeconds() - cpuBefore
         let contents = await runtime.control.effects().filter {
             $0.kind == .messageAccepted && !before.contains($0.seq)
         }.compactMap(\.content)
@@ -117,9 +119,9 @@ struct DaemonBench: AsyncParsableCommand {
         print(
             String(
                 format:
-                    "burst: %d files in %d threads written in %.2f s; all delivered after %.2f s: %.0f messages/s; lost %d, duplicated %d",
+                    "burst: %d files in %d threads written in %.2f s; all delivered after %.2f s: %.0f messages/s; lost %d, duplicated %d; daemon CPU %.2f s, %.3f ms per delivered message",
                 burst, burstThreads, seconds(written), elapsed, Double(delivered) / elapsed, burst - unique.count,
-                contents.count - unique.count))
+                contents.count - unique.count, cpu, cpu * 1000 / Double(max(1, delivered))))
     }
 
     /// Memory and restart time on the 100k-message inbox.
@@ -211,6 +213,17 @@ final class BenchProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(1))
         }
         throw ValidationError("timed out waiting for '\(line)'")
+    }
+
+    /// User plus system CPU time the process has used, from /proc (clock ticks of 1/100 s).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// VmHWM from /proc: the peak resident set size so far.

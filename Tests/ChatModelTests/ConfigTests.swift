@@ -48,7 +48,7 @@ struct ConfigTests {
         #expect(config.agents.map(\.id) == ["llama", "helper"])
         #expect(config.agents[0].model == "llama3.2")
         #expect(config.agents[1].scopes == ["chat", "copilot"])
-        #expect(config.git.commit)
+        #expect(config.git.commit == true)
     }
 
     @Test(

@@ -91,6 +91,31 @@ struct MachineTests {
         #expect(effects.batches[1].journal["ops"]?.map(\.event.name) == ["reply_completed"])
     }
 
+    @Test("Coalesced effects: a file created and finalised in inputs handled together is written once, final")
+    func coalescedFinalWrite() throws {
+        let sim = Simulation()
+        deliver(sim)
+        sim.accept("ops", "hello", attempt: 1)
+        // The shell handles both inputs before committing (group commit): their effects are appended.
+        var effects = sim.machine.handle(
+            .outcome(.runUpdate(thread: "ops", run: "hello.run-1", update: .text("Hi"))), now: sim.now)
+        effects.append(
+            sim.machine.handle(
+                .outcome(.runUpdate(thread: "ops", run: "hello.run-1", update: .finished(.complete(usage: nil)))),
+                now: sim.now))
+        let writes = effects.batches.flatMap { $0.preWrites + $0.writes }.filter { $0.file == "hello.reply.md" }
+        #expect(writes.map(\.mode) == [.createDurably])
+        let text = String(decoding: writes.first?.bytes ?? [], as: UTF8.self)
+        #expect(text.contains("status: complete"))
+        // Still in order: the file after reply_started, before reply_completed.
+        let started = try #require(
+            effects.batches.firstIndex { $0.journal["ops"]?.contains { $0.event.name == "reply_started" } == true })
+        let completed = try #require(
+            effects.batches.firstIndex { $0.journal["ops"]?.contains { $0.event.name == "reply_completed" } == true })
+        let written = try #require(effects.batches.firstIndex { $0.writes.contains { $0.file == "hello.reply.md" } })
+        #expect(started <= written && written < completed)
+    }
+
     // MARK: Retries
 
     @Test("A transient failure is retried with the same key after a jittered delay, then delivered")

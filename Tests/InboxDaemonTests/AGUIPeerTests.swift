@@ -1,6 +1,7 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Testing
 
 @testable import InboxDaemon
@@ -8,7 +9,7 @@ import Testing
 /// The daemon against real AG-UI servers (Tests/Peers): pydantic-ai's own AG-UI adapter, and a
 /// scripted server for everything pydantic-ai never does (misbehaviour, every event family, two
 /// interrupts at once, Umbraco AI's dialect). Real processes, real files, real HTTP on 127.0.0.1.
-@Suite("AG-UI against real peers (pydantic-ai, scripted)", .serialized)
+@Suite("AG-UI against real peers (pydantic-ai, scripted)", .serialized, .processSlot)
 struct AGUIPeerTests {
     // MARK: Harness
 

@@ -6,7 +6,7 @@ import Logging
 import ReferenceRuntime
 import Testing
 
-@Suite("Crashes: SIGKILL, restart, exactly once, nothing torn")
+@Suite("Crashes: SIGKILL, restart, exactly once, nothing torn", .processSlot)
 struct CrashTests {
     static let logger: Logger = {
         var logger = Logger(label: "test")

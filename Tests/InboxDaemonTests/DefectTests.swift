@@ -11,7 +11,7 @@ import Testing
 /// Defects that tests written outside the project found at the edges of delivery (one test each,
 /// reproduced the way it was found: real daemon processes, real files, real HTTP, SIGKILL, git, a
 /// small tmpfs). docs/daemon.md says what happens in each case.
-@Suite("Delivery at the edges: FIFOs, full disks, two daemons, outages, replaced journals, links")
+@Suite("Delivery at the edges: FIFOs, full disks, two daemons, outages, replaced journals, links", .processSlot)
 struct DefectTests {
     static let post = "/external/chat/messages"
 

@@ -6,7 +6,7 @@ import Testing
 
 /// How real editors save (docs/format.md §3.3, §4.2; field notes): each pattern must give exactly one
 /// send with the final text, and drafts and artefacts must never be sent.
-@Suite("Editors' save patterns give exactly one send")
+@Suite("Editors' save patterns give exactly one send", .processSlot)
 struct EditorPatternTests {
     func path(_ scratch: Scratch, _ relative: String) -> String { scratch.inbox + "/ops/" + relative }
 

@@ -1,10 +1,11 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import ReferenceRuntime
 import Testing
 
-@Suite("A flaky runtime: retries, Retry-After, the breaker, auth pauses, validation errors")
+@Suite("A flaky runtime: retries, Retry-After, the breaker, auth pauses, validation errors", .processSlot)
 struct FaultTests {
     static let post = "/external/chat/messages"
 

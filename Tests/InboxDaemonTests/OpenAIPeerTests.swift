@@ -1,13 +1,14 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Testing
 
 @testable import InboxDaemon
 
 /// The daemon against the scripted OpenAI-compatible server (Tests/Peers/openai_scripted_peer.py): the
 /// request's `model` picks the scenario, so each configured agent is one scenario.
-@Suite("OpenAI-compatible chat completions against the scripted peer", .serialized)
+@Suite("OpenAI-compatible chat completions against the scripted peer", .serialized, .processSlot)
 struct OpenAIPeerTests {
     static let models = [
         "text", "tools", "error-400", "error-401", "error-429", "error-500", "error-midstream", "cut", "slow",

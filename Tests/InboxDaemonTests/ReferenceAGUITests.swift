@@ -1,11 +1,12 @@
 import ChatModel
 import Foundation
+import LetterboxTestSupport
 import ReferenceRuntime
 import Testing
 
 /// The daemon against the reference runtime's AG-UI endpoint: the demo agents that `make demo` shows,
 /// end to end through real files, inotify and HTTP.
-@Suite("The reference runtime over AG-UI: streaming, a tool call, an approval by tick")
+@Suite("The reference runtime over AG-UI: streaming, a tool call, an approval by tick", .processSlot)
 struct ReferenceAGUITests {
     static let config = """
         runtimes:

@@ -2,12 +2,13 @@ import AsyncHTTPClient
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import NIOCore
 import NIOHTTP1
 import ReferenceRuntime
 import Testing
 
-@Suite("The runtime is the source of truth: what reaches it elsewhere is pulled into the inbox")
+@Suite("The runtime is the source of truth: what reaches it elsewhere is pulled into the inbox", .processSlot)
 struct SyncTests {
     /// Posts a message to the runtime directly, as another channel (a web UI) would.
     func postElsewhere(_ runtime: RunningReferenceRuntime, thread: String?, title: String?, content: String)

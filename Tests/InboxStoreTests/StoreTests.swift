@@ -127,9 +127,24 @@ struct StoreTests {
             return
         }
         #expect(bytes == 23)
-        #expect(try String(contentsOfFile: kept, encoding: .utf8) == #"{"actor":"daemon","even"#)
+        // The journal names the kept file by its name only: no machine path in a file git tracks.
+        #expect(!kept.contains("/") && kept.hasSuffix(".torn"))
+        #expect(repaired.repairedTo == folder.path + "/torn/" + kept)
+        #expect(
+            try String(contentsOfFile: folder.path + "/torn/" + kept, encoding: .utf8) == #"{"actor":"daemon","even"#)
         let (entries, error) = InboxReader.readJournal(path, beneath: nil)
         #expect(error == nil && JournalText.verifyChain(entries) == nil)
+    }
+
+    @Test("The temp-file sweep removes only Letterbox's own orphans, never an operator's file that looks like one")
+    func sweepKeepsOperatorFiles() throws {
+        let folder = try TempFolder()
+        for name in [".lb-tmp-my-notes.md", ".lb-tmp-reply.md.notapid.12", ".lb-tmp-x.md.2147483000.77"] {
+            try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path + "/" + name))
+        }
+        #expect(try DurableWriter.sweepTempFiles(in: folder.path) == 1)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(left == [".lb-tmp-my-notes.md", ".lb-tmp-reply.md.notapid.12"])
     }
 
     @Test("§7.3: a bad line in the middle is never 'repaired': opening refuses, naming it")

@@ -43,7 +43,7 @@ final class Scratch {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-@Suite("The letterbox command (issue: core, Done when)")
+@Suite("The letterbox command (issue: core, Done when)", .processSlot)
 struct CLITests {
     @Test("init, new, send -, status --json shows the message queued")
     func doneWhenQueued() async throws {
@@ -130,7 +130,7 @@ struct CLITests {
     }
 }
 
-@Suite("make demo")
+@Suite("make demo", .processSlot)
 struct DemoTests {
     @Test(
         "scripts/demo.sh: a dropped file gets a reply and a site page; over AG-UI, a streaming reply, a tool call and an approval by tick"
@@ -164,7 +164,7 @@ struct DemoTests {
     }
 }
 
-@Suite("The audit view")
+@Suite("The audit view", .processSlot)
 struct AuditViewTests {
     @Test("§7.7: audit show merges every journal, newest first, naming each line's journal and seq")
     func auditShow() async throws {
@@ -195,8 +195,41 @@ struct AuditViewTests {
     }
 }
 
+@Suite("Names from files never act on the terminal", .processSlot)
+struct TerminalSafetyTests {
+    @Test("status and audit show print escape sequences, bells and newlines from file names as text")
+    func escapes() async throws {
+        let scratch = try Scratch()
+        try await CLI.run(["init", "--no-git", "."], in: scratch.path)
+        try await CLI.run(["new", "ops"], in: scratch.path)
+        let evil = "x\u{1B}[2J\u{07}\ny\u{202E}.md"
+        let opened = try JournalFile.open(
+            path: scratch.path + "/inbox/ops/journal.jsonl", tornFolder: scratch.path + "/.letterbox/torn",
+            now: Timestamp(milliseconds: 0))
+        try opened.journal.append([
+            (
+                Timestamp(milliseconds: 1000), .daemon,
+                .rejected(file: evil, reason: "bad \u{1B}]0;title\u{07}", sha256: nil)
+            )
+        ])
+        for arguments in [["status"], ["audit", "show"]] {
+            let result = try await CLI.run(arguments, in: scratch.path, environment: ["NO_COLOR": "1"])
+            for active in ["\u{1B}", "\u{07}", "\u{202E}"] {
+                #expect(!result.stdout.contains(active), "letterbox \(arguments.joined(separator: " ")) printed it raw")
+            }
+            #expect(result.stdout.contains("\\x1b[2J\\x07\\x0ay\\u{202E}.md"), "\(result.stdout)")
+        }
+    }
+
+    @Test("visible() leaves ordinary text alone, accents and emoji included")
+    func ordinary() {
+        #expect(TerminalText.visible("naïve café ☕ — ok") == "naïve café ☕ — ok")
+        #expect(TerminalText.visible("tab\there") == "tab\\x09here")
+    }
+}
+
 /// This repository's sample inbox (inbox/, made by scripts/sample-inbox.sh with the real daemon).
-@Suite("The sample inbox")
+@Suite("The sample inbox", .processSlot)
 struct SampleInboxTests {
     static var repository: String {
         var url = URL(fileURLWithPath: #filePath)
@@ -258,7 +291,7 @@ struct SampleInboxTests {
     }
 }
 
-@Suite("letterbox build --jobs: worker processes (issue 14)")
+@Suite("letterbox build --jobs: worker processes (issue 14)", .processSlot)
 struct BuildJobsTests {
     @Test("--jobs 1, 2 and 3 build byte-identical sites from the sample inbox")
     func jobsAgree() async throws {
@@ -299,7 +332,7 @@ struct BuildJobsTests {
     }
 }
 
-@Suite("letterbox build's output (issue 14)")
+@Suite("letterbox build's output (issue 14)", .processSlot)
 struct BuildOutputTests {
     @Test("Not on a terminal: no progress and no summary, only the site")
     func silentWhenPiped() async throws {

@@ -9,7 +9,7 @@ import Testing
 
 /// Loads pages in Debian's headless Chromium from file://: no console errors, no CSP violations, and
 /// a screenshot of each in `.build/site-screenshots/` for a person to look at.
-@Suite("The site in a real browser (headless Chromium)", .serialized)
+@Suite("The site in a real browser (headless Chromium)", .serialized, .processSlot)
 struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
         FileManager.default.isExecutableFile(atPath: $0)

@@ -101,9 +101,11 @@ private struct ConfigReader {
             case "agents":
                 for item in try sequence(value, key) { config.agents.append(try agent(item)) }
             default:
-                for (key, value) in try mapping(value, allowed: ["commit", "quiet_seconds"]) {
+                for (key, value) in try mapping(value, allowed: ["commit", "quiet_seconds", "name", "email"]) {
                     switch key {
                     case "commit": config.git.commit = try bool(value, key)
+                    case "name": config.git.name = try string(value, key)
+                    case "email": config.git.email = try string(value, key)
                     default: config.git.quietSeconds = try int(value, key, min: 0)
                     }
                 }

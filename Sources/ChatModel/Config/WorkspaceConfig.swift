@@ -117,10 +117,14 @@ public struct WorkspaceConfig: Sendable, Hashable {
 
     /// Git integration.
     public struct Git: Sendable, Hashable {
-        /// Commit the inbox after changes settle.
-        public var commit = false
-        /// How long the inbox must be quiet before a commit.
-        public var quietSeconds = 5
+        /// Commit the inbox's history at journal points: nil (the default) commits when the inbox is in
+        /// a git work tree; false never does; true does, and says so when there is no work tree.
+        public var commit: Bool?
+        /// How long after a journal point the daemon waits for more before it commits.
+        public var quietSeconds = 2
+        /// The identity of Letterbox's own commits.
+        public var name = "Letterbox"
+        public var email = "letterbox@localhost"
         public init() {}
     }
 

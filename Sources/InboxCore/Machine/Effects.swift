@@ -26,6 +26,9 @@ public struct Effects: Sendable {
     public var notes: [Note] = []
     /// Threads let go of (idle): the shell closes their journals.
     public var released: [String] = []
+    /// Moments worth a commit in the inbox's git history (an accepted message, a finished reply, an
+    /// answer, a control), in order; what was journaled in between rides along.
+    public var commitPoints: [CommitPoint] = []
 
     public init() {}
 
@@ -46,8 +49,33 @@ public struct Effects: Sendable {
     /// Appends `other`'s work after this one's (the shell coalesces the effects of several inputs into
     /// one commit: group commit). A batch with pre-writes stays apart, so its order holds.
     public mutating func append(_ other: Effects) {
-        for batch in other.batches where !batch.isEmpty {
-            if batch.preWrites.isEmpty, var last = batches.popLast() {
+        for var batch in other.batches where !batch.isEmpty {
+            // A final version of a file that an earlier batch here only just creates: create it final
+            // (durably) there instead of creating it and replacing it at once. The order holds: the
+            // file still follows its own line and still precedes the lines of this batch.
+            var folded = false
+            if let last = batches.indices.last {
+                batch.preWrites.removeAll { write in
+                    guard write.mode == .replaceDurably,
+                        let created = batches[last].writes.lastIndex(where: {
+                            $0.thread == write.thread && $0.file == write.file
+                                && ($0.mode == .create || $0.mode == .createDurably)
+                        })
+                    else { return false }
+                    batches[last].writes.removeAll {
+                        $0.thread == write.thread && $0.file == write.file && $0.mode == .replace
+                    }
+                    let index =
+                        batches[last].writes.firstIndex { $0.thread == write.thread && $0.file == write.file }
+                        ?? created
+                    batches[last].writes[index] = FileWrite(
+                        thread: write.thread, file: write.file, bytes: write.bytes, mode: .createDurably)
+                    folded = true
+                    return true
+                }
+            }
+            // A batch whose pre-write was folded back keeps its lines after that batch's files.
+            if batch.preWrites.isEmpty, !folded, var last = batches.popLast() {
                 last.merge(batch)
                 batches.append(last)
             } else {
@@ -65,6 +93,7 @@ public struct Effects: Sendable {
         siteChanged.formUnion(other.siteChanged)
         notes += other.notes
         released += other.released
+        commitPoints += other.commitPoints
     }
 }
 
@@ -182,5 +211,20 @@ public struct Note: Sendable, Hashable {
         self.level = level
         self.message = message
         self.metadata = metadata
+    }
+}
+
+/// A moment the inbox's history should record, for git (docs/daemon.md, "Git").
+public struct CommitPoint: Sendable, Hashable {
+    public var thread: String
+    /// What happened, for the commit message (`reply from assistant to rollout.md`).
+    public var summary: String
+    /// An operator's message file accepted at this point: committed on its own, as the operator.
+    public var operatorFile: String?
+
+    public init(thread: String, summary: String, operatorFile: String? = nil) {
+        self.thread = thread
+        self.summary = summary
+        self.operatorFile = operatorFile
     }
 }

@@ -233,6 +233,7 @@ extension InboxMachine {
                 let limit =
                     retry.maxAttempts.map { attempt >= $0 } == true
                     ? "delivery.retry.max_attempts" : "delivery.retry.max_age_seconds"
+                commitPoint(book, "delivery of \(book.state.message(message)?.file ?? message) failed")
                 append(
                     book, .daemon,
                     .failed(
@@ -252,6 +253,7 @@ extension InboxMachine {
         case .rejected, .unsupported, .protocolViolation:
             recordSuccess(runtime: runtime)
             append(book, .daemon, .failed(message: message, reason: error.message, attempt: attempt))
+            commitPoint(book, "delivery of \(book.state.message(message)?.file ?? message) failed")
         case .cancelled:
             // Shutting down: the attempt stays open and the next start retries it with the same key.
             return
@@ -387,6 +389,7 @@ extension InboxMachine {
     func answer(_ book: ThreadMachine, approval id: String, decision: Decision, note: String?, file: String?) {
         guard let approval = book.state.approval(id), approval.isPending else { return }
         append(book, .operator, .approvalAnswered(approval: id, decision: decision, note: note, file: file))
+        commitPoint(book, "\(decision.rawValue) \(approval.file)")
         sendAnswers(book)
     }
 

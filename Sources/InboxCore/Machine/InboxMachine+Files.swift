@@ -241,6 +241,7 @@ extension InboxMachine {
         if accepted {
             book.accepted[id] = parsed
             remember(book, file, bytes: bytes)
+            commitPoint(book, "message \(file)", operatorFile: file)
         }
     }
 
@@ -321,8 +322,10 @@ extension InboxMachine {
         switch perform(request, in: book, file: file) {
         case let .success(detail):
             append(book, .operator, .control(file: file, outcome: .ok, reason: nil, detail: detail))
+            commitPoint(book, "\(request.action.rawValue) (\(file))")
         case let .failure(reason):
             append(book, .operator, .control(file: file, outcome: .error, reason: reason, detail: nil))
+            commitPoint(book, "\(request.action.rawValue) refused (\(file))")
         }
         schedule()
     }

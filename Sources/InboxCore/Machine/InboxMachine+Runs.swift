@@ -242,6 +242,12 @@ extension InboxMachine {
         writeReply(book, active, status: status, mode: .replaceDurably, beforeLines: true)
         closeOpenToolCalls(book, active)
         if book.state.runs[active.run].map({ !$0.status.isFinished }) ?? false { append(book, .runtime, event) }
+        let messageFile = book.state.message(active.message)?.file ?? active.message
+        commitPoint(
+            book,
+            status == "complete"
+                ? "reply from \(active.agent) to \(messageFile)"
+                : "reply from \(active.agent) to \(messageFile) \(status)")
         out.cancels.append(RunKey(thread: book.id, run: active.run))
         if let queued = active.queuedSend {
             book.phase = .acknowledging(message: queued)

@@ -148,6 +148,7 @@ extension InboxMachine {
             id: id, role: .operator, agent: book.meta.agent ?? "", created: now.wall, status: "accepted",
             extra: [("runtime-id", message.id), ("author", "another channel")], body: message.content)
         append(book, .runtime, .remoteMessage(message: id, file: id + ".md", runtimeID: message.id))
+        commitPoint(book, "message from another channel (\(id).md)")
         let bytes = Array(file.text.utf8)
         writeFile(book, id + ".md", bytes, .createDurably)
         book.knownFiles.insert(id + ".md")
@@ -184,6 +185,7 @@ extension InboxMachine {
             event = .replyErrored(run: run, file: file, reason: "the runtime reports the answer \(message.status)")
         }
         append(book, .runtime, event)
+        commitPoint(book, "reply to \(local.file) from another channel")
     }
 }
 

@@ -51,6 +51,8 @@ public final class InboxMachine {
     var now = Now(moment: Moment(milliseconds: 0), wall: Timestamp(milliseconds: 0))
     /// The effects of the input being handled.
     var out = Effects()
+    /// `thread/file` of files created in the batch being built (their creation waits for its lines).
+    var createdInBatch: Set<String> = []
 
     var inboxState = InboxState()
     var inboxTail: JournalEntry?
@@ -173,7 +175,7 @@ public final class InboxMachine {
     private func begin(_ now: Now) {
         self.now = now
         out = Effects()
-        for book in threads.values { book.createdInBatch = [] }
+        createdInBatch = []
     }
 
     private func end() -> Effects {
@@ -245,10 +247,10 @@ public final class InboxMachine {
         switch mode {
         case .create, .createDurably:
             out.batches[out.batches.count - 1].writes.append(write)
-            book.createdInBatch.insert(file)
+            createdInBatch.insert(book.id + "/" + file)
         case .replace, .replaceDurably:
             if beforeLines {
-                if book.createdInBatch.contains(file) { newBatch() }
+                if createdInBatch.contains(book.id + "/" + file) { newBatch() }
                 out.batches[out.batches.count - 1].preWrites.append(write)
             } else {
                 out.batches[out.batches.count - 1].writes.append(write)
@@ -260,7 +262,12 @@ public final class InboxMachine {
     func newBatch() {
         guard !out.batches[out.batches.count - 1].isEmpty else { return }
         out.batches.append(Batch())
-        for book in threads.values { book.createdInBatch = [] }
+        createdInBatch = []
+    }
+
+    /// Marks a moment worth a commit in the inbox's history.
+    func commitPoint(_ book: ThreadMachine, _ summary: String, operatorFile: String? = nil) {
+        out.commitPoints.append(CommitPoint(thread: book.id, summary: summary, operatorFile: operatorFile))
     }
 
     func note(_ level: Note.Level, _ message: String, _ metadata: [String: String] = [:]) {

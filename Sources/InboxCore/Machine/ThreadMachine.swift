@@ -43,8 +43,6 @@ public final class ThreadMachine {
     /// Failed regenerate requests per message, for backoff.
     var regenerateFailures: [String: Int] = [:]
     var regenerateRetryAt: Moment?
-    /// Files created in the batch being built (their creation waits for its journal lines).
-    var createdInBatch: Set<String> = []
     /// Names in the folder as last listed, plus those written since: new daemon files take free names.
     var knownFiles: Set<String> = []
 

@@ -40,6 +40,8 @@ final class InboxRunner: @unchecked Sendable {
     var scheduledWake: Moment?
     /// Inbox journal lines staged and not yet written (journaled again if the file is replaced).
     var inboxUnwritten: [JournalEntry] = []
+    /// Commits the inbox's history, when it is in a git work tree (and commits are not turned off).
+    var git: GitCommitter?
 
     /// What the runner hands to the daemon's task group.
     enum Spawn: Sendable {
@@ -124,6 +126,34 @@ final class InboxRunner: @unchecked Sendable {
         components.password = nil
         components.query = nil
         return components.string ?? "<unparseable url>"
+    }
+
+    /// Looks for the inbox's git work tree and, when commits are on, commits at journal points. Throws
+    /// when `git.commit: true` and there is no work tree to commit to.
+    func setUpGit() async throws {
+        let settings = workspace.config.git
+        guard settings.commit != false else { return }
+        guard let repository = await GitRepository.find(containing: workspace.inbox) else {
+            if settings.commit == true {
+                throw StoreError(
+                    .notFound,
+                    "git.commit is true in letterbox.yaml but the inbox is not in a git work tree; run `git init` in the workspace, or set git.commit: false",
+                    path: workspace.inbox)
+            }
+            return
+        }
+        let committer = GitCommitter(
+            repository: repository, bot: .init(name: settings.name, email: settings.email),
+            quiet: .seconds(settings.quietSeconds), logger: logger)
+        committer.operatorIdentity = await repository.configuredIdentity()
+        git = committer
+        logger.info("committing the inbox's history", metadata: ["git.root": "\(repository.root)"])
+    }
+
+    /// Commits the inbox's history when a commit is due (between batches, in the runner's loop).
+    func commitIfDue() async {
+        guard let git, let retry = await git.commitIfDue() else { return }
+        spawn(.sleep(until: retry))
     }
 
     // MARK: Events
@@ -229,6 +259,7 @@ final class InboxRunner: @unchecked Sendable {
             for note in effects.notes { log(note) }
             if !effects.siteChanged.isEmpty { siteChanges?.yield(effects.siteChanged) }
             if let wake = effects.wake { schedule(wake) }
+            if let due = git?.record(effects.commitPoints, inbox: workspace.inbox) { spawn(.sleep(until: due)) }
             var next = Effects()
             for thread in effects.newThreads { makeFolder(thread) }
             for load in effects.loads {
@@ -274,6 +305,9 @@ final class InboxRunner: @unchecked Sendable {
         }
         let failures = commit(committing)
         if failures[""] == nil, inboxJournal?.hasStaged != true { inboxUnwritten = [] }
+        for (id, _) in committing where failures[id] == nil {
+            git?.touched(id.isEmpty ? workspace.inboxJournalPath : workspace.journalPath(thread: id))
+        }
         for (id, error) in failures.sorted(by: { $0.key < $1.key }) { writeFailed(id, error) }
         crashPoint?.reached(.files, batch: events)
         // A thread whose lines did not reach the disk gets none of this batch's files or jobs: held
@@ -325,6 +359,7 @@ final class InboxRunner: @unchecked Sendable {
         }
         do throws(StoreError) {
             try carryOut(write)
+            git?.touched(workspace.threadFolder(write.thread) + "/" + write.file)
         } catch  where error.errno == EEXIST {
             // Someone took the name between the decision and the file (an operator's file with a name
             // Letterbox reserves): theirs stays; the journal keeps what the file would have said.
@@ -436,7 +471,10 @@ final class InboxRunner: @unchecked Sendable {
                 var failed: StoreError?
                 switch step {
                 case let .preWrite(write), let .write(write):
-                    do throws(StoreError) { try carryOut(write) } catch  where error.errno == EEXIST {} catch {
+                    do throws(StoreError) {
+                        try carryOut(write)
+                        git?.touched(workspace.threadFolder(write.thread) + "/" + write.file)
+                    } catch  where error.errno == EEXIST {} catch {
                         failed = error
                     }
                 case let .lines(entries):
@@ -446,6 +484,7 @@ final class InboxRunner: @unchecked Sendable {
                         if id.isEmpty { inboxUnwritten += entries }
                         try journal.commit()
                         if id.isEmpty { inboxUnwritten = [] }
+                        git?.touched(id.isEmpty ? workspace.inboxJournalPath : workspace.journalPath(thread: id))
                     } catch {
                         failed = error
                     }
@@ -598,6 +637,7 @@ final class InboxRunner: @unchecked Sendable {
     func makeFolder(_ thread: NewThread) {
         do {
             try WorkspaceInitializer.createThread(thread.name, title: thread.title, agent: thread.agent, in: workspace)
+            git?.touched(workspace.threadFolder(thread.name) + "/" + FileClassifier.threadMetaName)
         } catch {
             logger.error(
                 "could not create a folder for a runtime thread",

@@ -69,6 +69,7 @@ public struct DaemonService: Service, CustomStringConvertible {
             configuration: configuration, machine: machine, logger: logger, crashPoint: crashPoint,
             siteChanges: siteChanges, spawn: { spawnContinuation.yield($0) })
         try runner.start(detail: Self.startDetail())
+        try await runner.setUpGit()
         let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
         let worker = Worker(runtimes: runtimes, logger: logger) { queue.push(.outcome($0)) }
         let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
@@ -110,6 +111,7 @@ public struct DaemonService: Service, CustomStringConvertible {
                 queue.push(.catchUp)
                 while let batch = await queue.next() {
                     runner.handle(batch)
+                    await runner.commitIfDue()
                     if batch.contains(where: { if case .stop = $0 { true } else { false } }) { break }
                     if !caughtUp {
                         if runner.hasUnloaded {

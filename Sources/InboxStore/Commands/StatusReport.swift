@@ -120,29 +120,31 @@ public struct StatusReport: Encodable, Sendable {
             + snapshot.threads.compactMap { $0.metaError?.description }
     }
 
-    /// The report as lines of text for a terminal.
+    /// The report as lines of text for a terminal. Everything that comes from a file (names, reasons)
+    /// goes through `TerminalText.visible`, so it cannot act on the terminal.
     public func text(style: TextStyle) -> String {
+        let v = TerminalText.visible
         var lines: [String] = []
         var runtimeLine = "runtime: \(runtime.state)"
         if let since = runtime.since { runtimeLine += " since \(since)" }
-        if let reason = runtime.reason { runtimeLine += " (\(reason))" }
+        if let reason = runtime.reason { runtimeLine += " (\(v(reason)))" }
         lines.append(runtimeLine)
         for thread in threads {
             lines.append("")
             lines.append(
-                style.bold(thread.id) + (thread.title != thread.id ? "  \(thread.title)" : "")
-                    + (thread.agent.map { "  agent: \($0)" } ?? ""))
+                style.bold(v(thread.id)) + (thread.title != thread.id ? "  \(v(thread.title))" : "")
+                    + (thread.agent.map { "  agent: \(v($0))" } ?? ""))
             if thread.messages.isEmpty { lines.append("  (no messages)") }
-            let width = min(40, thread.messages.map(\.id.count).max() ?? 0)
+            let width = min(40, thread.messages.map { v($0.id).count }.max() ?? 0)
             for message in thread.messages {
                 var line =
-                    "  " + message.id.padding(width) + "  "
+                    "  " + v(message.id).padding(width) + "  "
                     + style.state(message.state).padding(style.isPlain ? 8 : 8 + style.stateOverhead)
                 if !message.seenByDaemon { line += "  not yet seen by the daemon" }
-                if let reason = message.reason { line += "  \(reason)" }
+                if let reason = message.reason { line += "  \(v(reason))" }
                 if let notBefore = message.notBefore { line += " (next attempt \(notBefore))" }
                 if let run = message.runs.last {
-                    line += "  reply \(run.file): \(run.status)" + (run.reason.map { " (\($0))" } ?? "")
+                    line += "  reply \(v(run.file)): \(run.status)" + (run.reason.map { " (\(v($0)))" } ?? "")
                 }
                 if message.editedAfterSend { line += "  [edited after send]" }
                 if message.fileMissing { line += "  [file deleted]" }
@@ -150,13 +152,13 @@ public struct StatusReport: Encodable, Sendable {
             }
             for approval in thread.pendingApprovals {
                 lines.append(
-                    "  awaiting approval: \(approval.file) — tick a box, or run `letterbox approve \(thread.id) \(approval.id)`"
+                    "  awaiting approval: \(v(approval.file)) — tick a box, or run `letterbox approve \(v(thread.id)) \(v(approval.id))`"
                 )
             }
-            for rejected in thread.rejected { lines.append("  not sent: \(rejected.file): \(rejected.reason)") }
-            if let error = thread.journalError { lines.append("  journal problem: \(error)") }
+            for rejected in thread.rejected { lines.append("  not sent: \(v(rejected.file)): \(v(rejected.reason))") }
+            if let error = thread.journalError { lines.append("  journal problem: \(v(error))") }
         }
-        for problem in problems { lines.append("problem: \(problem)") }
+        for problem in problems { lines.append("problem: \(v(problem))") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -14,10 +14,14 @@ public enum WorkspaceInitializer {
         """
 
     static let gitignore = """
-        # Letterbox: the generated site and local machine state are not versioned.
+        # Letterbox: the generated site, local machine state, half-written files and tokens are never
+        # versioned (docs/daemon.md, "Git").
         /site/*
         !/site/README.md
         /.letterbox/
+        .lb-tmp-*
+        *.token
+        /token
 
         """
 

@@ -101,9 +101,13 @@ public enum DurableWriter {
         var removed = 0
         for entry in try FileSystem.list(folder, beneath: root)
         where entry.type == .file && entry.name.hasPrefix(FileClassifier.tempPrefix) {
-            // `.lb-tmp-NAME.PID.RANDOM`: a live writer's file is mid-write, not an orphan.
+            // Only `.lb-tmp-NAME.PID.RANDOM` is Letterbox's (an operator's `.lb-tmp-notes.md` is not), and
+            // a live writer's file is mid-write, not an orphan.
             let parts = entry.name.split(separator: ".")
-            if parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, isRunning(pid) { continue }
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0,
+                UInt32(parts[parts.count - 1]) != nil
+            else { continue }
+            if isRunning(pid) { continue }
             try FileSystem.removeFile(folder + "/" + entry.name)
             removed += 1
         }

@@ -90,13 +90,15 @@ public final class JournalFile: @unchecked Sendable {
         if let torn = text.tornTail {
             try FileSystem.createDirectory(tornFolder)
             let digest = SHA256Hex.digest(torn.bytes)
-            let kept = "\(tornFolder)/\(digest.prefix(16)).torn"
+            let name = "\(digest.prefix(16)).torn"
+            let kept = "\(tornFolder)/\(name)"
             try DurableWriter.write(torn.bytes, to: kept, mode: .replace)
             guard ftruncate(fd, off_t(torn.offset)) == 0 else { throw StoreError.system("ftruncate", path: path) }
             guard fsync(fd) == 0 else { throw StoreError.system("fsync", path: path) }
             journal.size = torn.offset
             let repair = try journal.append(
-                [(now, .daemon, .journalRepaired(bytes: torn.bytes.count, sha256: digest, file: kept))])
+                // The file's name only: the journal travels (git), the machine's folders do not.
+                [(now, .daemon, .journalRepaired(bytes: torn.bytes.count, sha256: digest, file: name))])
             entries += repair
             keptAt = kept
         }

@@ -134,7 +134,8 @@ enum SearchIndex {
     /// reads as markup even to something that takes the file for HTML.
     static func appendQuoted(_ text: String, markupSafe: Bool = false, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        appendEscaped(Array(text.utf8), markupSafe: markupSafe, to: &out)
+        var text = text
+        text.withUTF8 { appendEscaped($0, markupSafe: markupSafe, to: &out) }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -142,8 +143,13 @@ enum SearchIndex {
     /// escapes (Python's `ensure_ascii=False`), plus U+2028 and U+2029 (E2 80 A8 / E2 80 A9), which end
     /// a line in a script. Runs of bytes that need nothing are copied at once.
     static func appendEscaped(_ bytes: [UInt8], markupSafe: Bool = false, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        bytes.withUnsafeBufferPointer { source in
+        bytes.withUnsafeBufferPointer { appendEscaped($0, markupSafe: markupSafe, to: &out) }
+    }
+
+    /// `appendEscaped` over a buffer (a string's own UTF-8, without a copy).
+    static func appendEscaped(_ source: UnsafeBufferPointer<UInt8>, markupSafe: Bool = false, to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        do {
             var start = 0
             var index = 0
             func flush(_ end: Int) {
@@ -180,7 +186,12 @@ enum SearchIndex {
                 case 0x0D: out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(UInt8(ascii: "t"))
                 // Other control bytes, and `< > &` in markup-safe strings.
-                default: out.append(contentsOf: [UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                default:
+                    out.append(contentsOf: [UInt8(ascii: "u"), 48, 48])
+                    hex.withUTF8Buffer { digits in
+                        out.append(digits[Int(byte >> 4)])
+                        out.append(digits[Int(byte & 15)])
+                    }
                 }
                 index += 1
                 start = index

@@ -65,8 +65,11 @@ struct AuditCommand: AsyncParsableCommand {
                 if let thread { journals = journals.filter { $0.name == thread } }
                 for row in AuditLog.merge(journals).prefix(max(0, limit)) {
                     let e = row.entry
+                    // Names and reasons come from files: shown, never acted on by the terminal.
+                    let target = TerminalText.visible(e.event.target ?? "-")
+                    let summary = TerminalText.visible(AuditLog.summary(e))
                     Terminal.out(
-                        "\(e.ts)  \(row.journal)#\(e.seq)  \(e.actor.rawValue)  \(e.event.name)  \(e.event.target ?? "-")  \(AuditLog.summary(e))\n"
+                        "\(e.ts)  \(TerminalText.visible(row.journal))#\(e.seq)  \(e.actor.rawValue)  \(e.event.name)  \(target)  \(summary)\n"
                     )
                 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatModel
+import InboxDaemon
 import InboxStore
 
 struct InitCommand: AsyncParsableCommand {
@@ -12,10 +13,14 @@ struct InitCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Where to create the workspace.", valueName: "DIR"))
     var directory: String = "."
 
+    @Flag(help: "Do not make the workspace a git repository (the daemon then commits nothing).")
+    var noGit = false
+
     func run() async throws {
         try await reportingErrors {
             let created = try WorkspaceInitializer.create(in: directory, now: Terminal.now())
             Terminal.out(created.map { "created \($0)\n" }.joined())
+            if !noGit { try await makeRepository(created) }
             Terminal.out(
                 """
 
@@ -26,6 +31,29 @@ struct InitCommand: AsyncParsableCommand {
                   letterbox status
 
                 """)
+        }
+    }
+}
+
+extension InitCommand {
+    /// `git init` and a first commit of what init made, unless the folder is already in a work tree
+    /// (then the files are left for the operator to add).
+    func makeRepository(_ created: [String]) async throws {
+        let root = Workspace.absolute(directory, base: Workspace.currentDirectory())
+        if let existing = await GitRepository.find(containing: root) {
+            Terminal.out("in the git work tree \(existing.root): add the new files when you like\n")
+            return
+        }
+        do {
+            try await GitRepository.initialize(at: root)
+            guard let repository = await GitRepository.find(containing: root) else { return }
+            let settings = WorkspaceConfig().git
+            try await repository.commit(
+                created.map { root + "/" + $0 }, message: "letterbox init: a new workspace",
+                as: .init(name: settings.name, email: settings.email))
+            Terminal.out("initialized a git repository: the daemon commits the inbox's history\n")
+        } catch {
+            Terminal.error("could not make a git repository (\(error)); the workspace works without one")
         }
     }
 }
