@@ -143,7 +143,7 @@ final class LiveWorkspace {
     }
 }
 
-@Suite("letterbox status --check, for monitors (issue 11)", .serialized)
+@Suite("letterbox status --check, for monitors (issue 11)", .processSlot, .serialized)
 struct HealthCheckTests {
     @Test("Without a daemon: 2 and why; a stale heartbeat: 2; a fresh one: 0; bad flags: 64")
     func withoutDaemon() async throws {
@@ -249,7 +249,7 @@ struct HealthCheckTests {
     }
 }
 
-@Suite("Control commands say what they act on, and refuse when there is nothing (issue 11)", .serialized)
+@Suite("Control commands say what they act on, and refuse when there is nothing (issue 11)", .processSlot, .serialized)
 struct ControlCommandTests {
     /// A copy of the sample inbox: a failed message in incidents, replies in release-notes, nothing
     /// running and no approval pending.

@@ -162,7 +162,7 @@ struct EventStream {
     }
 }
 
-@Suite("letterbox serve over real HTTP on 127.0.0.1 (issue 11)", .serialized)
+@Suite("letterbox serve over real HTTP on 127.0.0.1 (issue 11)", .processSlot, .serialized)
 struct ServeHTTPTests {
     @Test("Read-only: pages with the reload script (the files on disk untouched), no hidden files, no writes")
     func readOnly() async throws {
@@ -295,7 +295,7 @@ struct ServeHTTPTests {
     }
 }
 
-@Suite("Live reload in headless Chromium (issue 11)", .serialized)
+@Suite("Live reload in headless Chromium (issue 11)", .processSlot, .serialized)
 struct LiveReloadBrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
         FileManager.default.isExecutableFile(atPath: $0)

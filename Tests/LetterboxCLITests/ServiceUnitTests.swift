@@ -2,7 +2,7 @@ import Foundation
 import LetterboxTestSupport
 import Testing
 
-@Suite("The systemd unit in docs/ (issue 11)", .serialized)
+@Suite("The systemd unit in docs/ (issue 11)", .processSlot, .serialized)
 struct ServiceUnitTests {
     static let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {
         FileManager.default.isExecutableFile(atPath: $0)

@@ -3,7 +3,7 @@ import InboxStore
 import LetterboxTestSupport
 import Testing
 
-@Suite("letterbox --version comes from the build (issue 11)", .serialized)
+@Suite("letterbox --version comes from the build (issue 11)", .processSlot, .serialized)
 struct VersionTests {
     @Test("--version is VERSION plus the git commit, as scripts/version.sh says; the daemon reports the same")
     func version() async throws {
