@@ -29,11 +29,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin)
-install: release
-	install -d $(PREFIX)/bin
-	install -m 0755 .build/release/letterbox $(PREFIX)/bin/letterbox
-	@echo "installed $(PREFIX)/bin/letterbox"
+## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin); a release build of that one product
+install: deps
+	$(SWIFT) build -c release --product letterbox
+	install -d "$(PREFIX)/bin"
+	install -m 0755 .build/release/letterbox "$(PREFIX)/bin/letterbox"
+	@echo "installed $(PREFIX)/bin/letterbox ($$("$(PREFIX)/bin/letterbox" --version))"
 
 ## version: the version a build gets (VERSION, plus the git commit; scripts/version.sh)
 version:
