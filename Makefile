@@ -7,7 +7,7 @@ APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gf
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps peers build release install test lint demo version bench bench-site bench-daemon clean
+.PHONY: all deps peers build release install test lint demo demo-note version bench bench-site bench-daemon clean
 
 all: build
 
@@ -50,9 +50,14 @@ test: deps peers
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Plugins Package.swift
 
-## demo: the reference runtime and the daemon on this repository's inbox/; the site in site/
-demo: build
-	scripts/demo.sh "$(CURDIR)"
+## demo: the reference runtime, the daemon and the site preview on a scratch copy of inbox/
+## (in .build/demo: the committed sample is never touched); Ctrl-C stops it
+demo: demo-note build
+	@scripts/demo.sh
+
+demo-note:
+	@[ -x .build/debug/letterbox ] || echo "make demo: the first build compiles Letterbox and all its dependencies: \
+	about 20-30 minutes on 2 cores (28 min measured on a busy one; later builds take a minute or two)."
 
 ## bench: every benchmark (figures go in docs/benchmarks.md by hand; the site-vs-Hugo chart is written)
 bench: bench-site bench-daemon
