@@ -3,6 +3,7 @@
 
 SWIFT        ?= swift
 PREFIX       ?= $(HOME)/.local
+CONFIG       ?= release
 APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gfm-extensions-dev \
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,11 +30,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin); a release build of that one product
+## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin); a build of that one product in
+## CONFIG (release by default; CI installs its debug build, see .ci/run)
 install: deps
-	$(SWIFT) build -c release --product letterbox
+	$(SWIFT) build -c $(CONFIG) --product letterbox
 	install -d "$(PREFIX)/bin"
-	install -m 0755 .build/release/letterbox "$(PREFIX)/bin/letterbox"
+	install -m 0755 .build/$(CONFIG)/letterbox "$(PREFIX)/bin/letterbox"
 	@echo "installed $(PREFIX)/bin/letterbox ($$("$(PREFIX)/bin/letterbox" --version))"
 
 ## version: the version a build gets (VERSION, plus the git commit; scripts/version.sh)
