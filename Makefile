@@ -3,11 +3,12 @@
 
 SWIFT        ?= swift
 PREFIX       ?= $(HOME)/.local
+CONFIG       ?= release
 APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gfm-extensions-dev \
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps peers build release install test lint demo bench bench-site bench-daemon clean
+.PHONY: all deps peers build release install test lint demo demo-note version bench bench-site bench-daemon clean
 
 all: build
 
@@ -29,11 +30,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin)
-install: release
-	install -d $(PREFIX)/bin
-	install -m 0755 .build/release/letterbox $(PREFIX)/bin/letterbox
-	@echo "installed $(PREFIX)/bin/letterbox"
+## install: put `letterbox` in $(PREFIX)/bin (default ~/.local/bin); a build of that one product in
+## CONFIG (release by default; CI installs its debug build, see .ci/run)
+install: deps
+	$(SWIFT) build -c $(CONFIG) --product letterbox
+	install -d "$(PREFIX)/bin"
+	install -m 0755 .build/$(CONFIG)/letterbox "$(PREFIX)/bin/letterbox"
+	@echo "installed $(PREFIX)/bin/letterbox ($$("$(PREFIX)/bin/letterbox" --version))"
+
+## version: the version a build gets (VERSION, plus the git commit; scripts/version.sh)
+version:
+	@scripts/version.sh
 
 ## test: every test (unit, real files and inotify, real HTTP, real processes, Chromium, real peers)
 # In parallel: pure tests all at once; tests that start daemons, runtimes, Chromium or Python peers
@@ -43,11 +50,16 @@ test: deps peers
 	$(SWIFT) test --skip-build
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests Plugins Package.swift
 
-## demo: the reference runtime and the daemon on this repository's inbox/; the site in site/
-demo: build
-	scripts/demo.sh "$(CURDIR)"
+## demo: the reference runtime, the daemon and the site preview on a scratch copy of inbox/
+## (in .build/demo: the committed sample is never touched); Ctrl-C stops it
+demo: demo-note build
+	@scripts/demo.sh
+
+demo-note:
+	@[ -x .build/debug/letterbox ] || echo "make demo: the first build compiles Letterbox and all its dependencies: \
+	about 20-30 minutes on 2 cores (28 min measured on a busy one; later builds take a minute or two)."
 
 ## bench: every benchmark (figures go in docs/benchmarks.md by hand; the site-vs-Hugo chart is written)
 bench: bench-site bench-daemon

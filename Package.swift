@@ -33,6 +33,9 @@ let package = Package(
             providers: [.apt(["libinotifytools0-dev"])]
         ),
         .target(name: "CLetterboxShims"),
+        // The version from one source (VERSION and the git commit), stamped before every build.
+        .plugin(name: "VersionStamp", capability: .buildTool()),
+        .target(name: "LetterboxVersion", plugins: ["VersionStamp"]),
         .target(
             name: "ChatModel",
             dependencies: [
@@ -69,10 +72,22 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SiteServer",
+            dependencies: [
+                "ChatModel",
+                "InboxStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "InboxDaemon",
             dependencies: [
                 "ChatModel",
                 "InboxCore",
+                "LetterboxVersion",
                 "InboxStore",
                 "CInotifyTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -91,6 +106,8 @@ let package = Package(
                 "SiteBuilder",
                 "InboxDaemon",
                 "ReferenceRuntime",
+                "SiteServer",
+                "LetterboxVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +143,13 @@ let package = Package(
             exclude: ["Snapshots"]
         ),
         .testTarget(
-            name: "LetterboxCLITests", dependencies: ["LetterboxTestSupport", "letterbox", "ChatModel", "InboxStore"]),
+            name: "LetterboxCLITests",
+            dependencies: [
+                "LetterboxTestSupport", "letterbox", "ChatModel", "InboxStore", "SiteServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "InboxDaemonTests",
             dependencies: [
@@ -153,7 +176,8 @@ let package = Package(
 )
 
 // One list of settings for every target we write (as swift-log does).
-for target in package.targets where target.type != .system && target.name != "CLetterboxShims" {
+for target in package.targets
+where target.type != .system && target.type != .plugin && target.name != "CLetterboxShims" {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("ExistentialAny"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LetterboxVersion
 
 /// `letterbox`: a file-first chat surface for AI agent runtimes.
 @main
@@ -10,11 +11,11 @@ struct Letterbox: AsyncParsableCommand {
             delivers each message once and writes replies, tool calls and approval requests beside it. \
             `letterbox build` renders everything into a static site. See docs/format.md.
             """,
-        version: "0.1.0",
+        version: LetterboxVersion.current,
         subcommands: [
             InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, DaemonCommand.self,
             BuildCommand.self, AbortCommand.self, RetryCommand.self, RegenerateCommand.self, ApproveCommand.self,
-            RejectCommand.self, AuditCommand.self, RuntimeCommand.self, BuildWorkerCommand.self,
+            RejectCommand.self, SiteServeCommand.self, AuditCommand.self, RuntimeCommand.self, BuildWorkerCommand.self,
         ]
     )
 }

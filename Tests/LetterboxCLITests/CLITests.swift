@@ -1,7 +1,10 @@
+import AsyncHTTPClient
 import ChatModel
 import Foundation
 import InboxStore
 import LetterboxTestSupport
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// Runs the built `letterbox` binary, as a user would.
@@ -130,27 +133,34 @@ struct CLITests {
     }
 }
 
-@Suite("make demo", .processSlot)
+@Suite("make demo", .processSlot, .serialized)
 struct DemoTests {
+    /// The repository's files that the demo must leave as they are, as `git status` sees them.
+    static func sampleStatus() async throws -> String {
+        try await runProcess(
+            "/usr/bin/git", ["status", "--porcelain", "--", "inbox", "letterbox.yaml", "site"],
+            in: SampleInboxTests.repository
+        ).stdout
+    }
+
+    static func environment(_ scratch: Scratch) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LETTERBOX_BIN"] = CLI.binary
+        environment["LETTERBOX_DEMO_DIR"] = scratch.path + "/demo"
+        environment["LETTERBOX_DEMO_PORT"] = String(Int.random(in: 20_000..<30_000))
+        environment["LETTERBOX_DEMO_SITE_PORT"] = String(Int.random(in: 30_000..<40_000))
+        environment["NO_COLOR"] = "1"
+        return environment
+    }
+
     @Test(
-        "scripts/demo.sh: a dropped file gets a reply and a site page; over AG-UI, a streaming reply, a tool call and an approval by tick"
+        "scripts/demo.sh --check: a dropped file gets a reply and a site page; over AG-UI, a streaming reply, a tool call and an approval by tick"
     )
     func demoLoop() async throws {
         let scratch = try Scratch()
-        let workspace = scratch.path + "/demo"
-        #expect(try await CLI.run(["init", workspace], in: scratch.path).status == 0)
-        // The configuration `init` writes, on a port of this test's own.
-        let port = Int.random(in: 20_000..<40_000)
-        let config = try String(contentsOfFile: workspace + "/letterbox.yaml", encoding: .utf8)
-        try config.replacingOccurrences(of: "127.0.0.1:8787", with: "127.0.0.1:\(port)").write(
-            toFile: workspace + "/letterbox.yaml", atomically: true, encoding: .utf8)
-        var script = URL(fileURLWithPath: #filePath)
-        while script.lastPathComponent != "Tests" { script.deleteLastPathComponent() }
-        script = script.deletingLastPathComponent().appendingPathComponent("scripts/demo.sh")
-        var environment = ProcessInfo.processInfo.environment
-        environment["LETTERBOX_BIN"] = CLI.binary
-        environment["LETTERBOX_DEMO_PORT"] = String(port)
-        let run = try await runProcess(script.path, [workspace, "--check"], environment: environment)
+        let before = try await Self.sampleStatus()
+        let run = try await runProcess(
+            SampleInboxTests.repository + "/scripts/demo.sh", ["--check"], environment: Self.environment(scratch))
         let output = run.stdout + run.stderr
         #expect(run.status == 0, "\(output)")
         #expect(output.contains("status: complete"))
@@ -158,9 +168,96 @@ struct DemoTests {
         #expect(output.contains("AG-UI writer: the reply is streaming"))
         #expect(output.contains("ticked Approve") && output.contains("backup restarted on db-1"))
         #expect(output.contains("Done: I restarted `backup`"))
+        let workspace = scratch.path + "/demo"
         #expect(FileManager.default.fileExists(atPath: workspace + "/site/threads/welcome.html"))
         let token = try String(contentsOfFile: workspace + "/.letterbox/demo-token", encoding: .utf8)
         #expect(!output.contains(token), "the demo never prints its token")
+        #expect(try await Self.sampleStatus() == before, "the committed sample is untouched")
+    }
+
+    @Test("make demo: every printed \"Try it\" line works as printed and gets its reply; Ctrl-C stops it cleanly")
+    func printedLines() async throws {
+        let scratch = try Scratch()
+        let before = try await Self.sampleStatus()
+        // `make demo` without its build (the test's binary is built already), on a terminal.
+        let demo = try TerminalProcess(
+            "/usr/bin/make", ["-o", "build", "-o", "demo-note", "demo"], in: SampleInboxTests.repository,
+            environment: Self.environment(scratch))
+        let shown = try #require(
+            try await demo.waitFor("Stop with Ctrl-C.", timeout: .seconds(60)),
+            "the demo did not start:\n\(demo.output)")
+        let lines = shown.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex { $0.contains("Try it") })
+        let commands = lines[(start + 1)...].prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(commands.count >= 8, "\(commands)")
+        let setup = try #require(commands.first)
+        #expect(setup.hasPrefix("cd \"\(scratch.path)/demo\" && export PATH="), "\(setup)")
+        let workspace = scratch.path + "/demo"
+
+        var messages: [String] = []
+        for command in commands.dropFirst() {
+            // Each line as a person would paste it into a new shell, after the first.
+            let result = try await runProcess(
+                "/bin/bash", ["-c", setup + "\n" + command],
+                environment: ["PATH": "/usr/bin:/bin", "HOME": scratch.path])
+            #expect(result.status == 0, "\(command): \(result.stdout)\(result.stderr)")
+            if let match = command.firstMatch(of: /> (inbox\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)\.md/) {
+                let message = String(match.1)
+                messages.append(message)
+                // The reply, or (for the operator agents) the approval request the next line answers.
+                let answered = try await Self.waitUntil(seconds: 30) {
+                    Self.read(workspace + "/" + message + ".reply.md").contains("status: complete")
+                        || FileManager.default.fileExists(atPath: workspace + "/" + message + ".reply.approval-1.md")
+                }
+                #expect(answered, "\(command): no reply or approval request")
+            }
+            if command.hasPrefix("letterbox approve ") {
+                #expect(result.stdout.hasPrefix("approve the approval request "), "\(result.stdout)")
+            }
+        }
+        #expect(messages.count == 5, "\(messages)")
+        for message in messages {
+            let replied = try await Self.waitUntil(seconds: 30) {
+                Self.read(workspace + "/" + message + ".reply.md").contains("status: complete")
+            }
+            #expect(replied, "\(message) got no complete reply:\n\(Self.read(workspace + "/" + message + ".reply.md"))")
+        }
+        // The daemon commits in the demo's own repository (never in this one): the copy it started
+        // from, then the messages and their replies.
+        var history = ""
+        for _ in 0..<100 {
+            history = try await runProcess("/usr/bin/git", ["log", "--format=%B"], in: workspace).stdout
+            if history.contains("reply from writer to release.md") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(history.contains("demo: a copy of the sample inbox"), "\(history)")
+        #expect(history.contains("reply from writer to release.md"), "\(history)")
+        // The site is served, with the new threads.
+        let site = try #require(shown.firstMatch(of: /site +(http:\/\/127\.0\.0\.1:\d+\/)/)?.1)
+        let index = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: String(site) + "index.html"), timeout: .seconds(10))
+        #expect(index.status == .ok)
+        #expect(String(buffer: try await index.body.collect(upTo: 16 << 20)).contains("threads/restarts.html"))
+
+        demo.pressControlC()
+        let exit = try await demo.waitForExit(timeout: .seconds(20))
+        #expect(exit.inTime)
+        let output = demo.output
+        #expect(!output.contains("Error"), "\(output.suffix(600))")
+        #expect(!output.contains("Interrupt"), "\(output.suffix(600))")
+        #expect(output.contains("Stopped."))
+        #expect(try await Self.sampleStatus() == before, "the committed sample is untouched")
+    }
+
+    static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    static func waitUntil(seconds: Int, _ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
     }
 }
 

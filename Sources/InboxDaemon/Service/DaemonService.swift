@@ -3,6 +3,7 @@ import ChatModel
 import Foundation
 import InboxCore
 import InboxStore
+import LetterboxVersion
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -169,7 +170,7 @@ public struct DaemonService: Service, CustomStringConvertible {
         return machine
     }
 
-    static let version = "0.1.0"
+    static let version = LetterboxVersion.current
 
     /// One client per configured runtime.
     func makeRuntimes() throws -> [String: any ChatRuntime] {

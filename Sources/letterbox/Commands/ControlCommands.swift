@@ -4,6 +4,10 @@ import InboxStore
 
 /// The control commands write the same control files an operator can write by hand
 /// (docs/format.md §8), so both paths are one: the daemon acts on the file once and journals it.
+///
+/// Before writing, the command reads the thread and decides what the request acts on
+/// (`ControlPlan`): it says so, or exits without writing anything when there is nothing to act on
+/// (66), the request is ambiguous (64) or has to wait (75).
 protocol ControlCommand: AsyncParsableCommand {
     var options: WorkspaceOptions { get }
     var thread: String { get }
@@ -14,9 +18,27 @@ extension ControlCommand {
     func run() async throws {
         try await reportingErrors {
             let workspace = try options.workspace()
+            guard Names.isValidThreadName(thread), FileSystem.exists(workspace.threadFolder(thread)) else {
+                throw StoreError(
+                    .notFound, "no thread '\(thread)'; `letterbox status` lists the threads",
+                    path: workspace.relative(workspace.threadFolder(thread)))
+            }
+            let snapshot = try InboxReader.readThread(thread, in: workspace)
+            let plan: ControlPlan
+            switch ControlPlan.plan(request, in: snapshot) {
+            case let .success(found):
+                plan = found
+            case let .failure(refusal):
+                Terminal.error("\(request.action.rawValue): \(refusal.message)")
+                switch refusal.kind {
+                case .nothingToActOn: throw Exit.noInput
+                case .ambiguous: throw Exit.usage
+                case .notNow: throw Exit.tempFail
+                }
+            }
             let path = try Outbox.control(request, thread: thread, stamp: Terminal.stamp(), in: workspace)
             Terminal.out(
-                "requested \(request.action.rawValue): \(path) (the daemon acts on it and records the outcome in the thread's journal)\n"
+                "\(request.action.rawValue) \(plan.subject) in thread '\(thread)': wrote \(path) (the daemon acts on it and records the outcome in the thread's journal)\n"
             )
         }
     }

@@ -7,6 +7,7 @@ import InboxStore
 import Logging
 import ServiceLifecycle
 import SiteBuilder
+import SiteServer
 import UnixSignals
 
 struct DaemonCommand: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct DaemonCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT. letterbox.yaml supplies the runtime and delivery settings; \
             LETTERBOX_RUNTIME_URL / LETTERBOX_RUNTIME_KIND and these flags override them. The token comes \
-            from $LETTERBOX_TOKEN or the runtime's token_file. One daemon per inbox.
+            from $LETTERBOX_TOKEN or the runtime's token_file. One daemon per inbox. With --serve it \
+            also serves the site as `letterbox serve` does, with live reload, on 127.0.0.1:8788.
             """
     )
 
@@ -42,6 +44,42 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @Flag(help: "Do not build the site.")
     var noSite = false
+
+    @Flag(help: "Also serve the site on 127.0.0.1 with live reload (as `letterbox serve`).")
+    var serve = false
+
+    @Option(
+        name: .customLong("serve-port"),
+        help: ArgumentHelp("With --serve: the port (0: any free port).", valueName: "N"))
+    var servePort = SitePreview.defaultPort
+
+    @Option(
+        name: .customLong("serve-host"),
+        help: ArgumentHelp("With --serve: the address (a non-loopback one needs --public).", valueName: "HOST"))
+    var serveHost: String?
+
+    @Flag(
+        name: .customLong("public"),
+        help: "With --serve: allow an address other machines can reach (no authentication).")
+    var isPublic = false
+
+    func validate() throws {
+        guard serve else {
+            if serveHost != nil || isPublic || servePort != SitePreview.defaultPort {
+                throw ValidationError("--serve-port, --serve-host and --public only go with --serve")
+            }
+            return
+        }
+        if noSite { throw ValidationError("--serve serves the site the daemon keeps current; drop --no-site") }
+        _ = try serveAddress()
+    }
+
+    func serveAddress() throws -> ListenAddress {
+        switch ListenAddress.resolve(host: serveHost, port: servePort, public: isPublic) {
+        case let .success(address): return address
+        case let .failure(refusal): throw ValidationError(refusal.description)
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {
@@ -71,12 +109,19 @@ struct DaemonCommand: AsyncParsableCommand {
                     configuration: configuration, httpClient: client, logger: logger, environment: environment,
                     siteChanges: configuration.buildSite ? continuation : nil)
                 // A graceful shutdown goes through the services from the last: the daemon stops first and
-                // ends the changes, then the refresher builds what is left and ends too.
+                // ends the changes, then the refresher builds what is left and ends too, then the site
+                // server (with --serve) closes its event streams and stops.
                 var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+                if serve {
+                    let server = try SitePreview.server(
+                        workspace: workspace, address: try serveAddress(), logger: logger)
+                    services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup))
+                }
                 if configuration.buildSite {
                     services.append(
                         .init(
-                            service: SiteRefresher(changes: changes, workspace: workspace, logger: logger),
+                            service: UntilItsTurn(
+                                SiteRefresher(changes: changes, workspace: workspace, logger: logger)),
                             successTerminationBehavior: .gracefullyShutdownGroup))
                 } else {
                     continuation.finish()
@@ -110,5 +155,26 @@ struct DaemonCommand: AsyncParsableCommand {
             return cause
         }
         return error
+    }
+}
+
+/// Runs a service, then, when it has finished, waits for its own turn in the group's graceful shutdown.
+///
+/// The site refresher ends when the daemon ends its stream of changes, which the daemon does just
+/// before its `run()` returns. A service that finishes while the group shuts down but before its turn
+/// counts as "finished unexpectedly" for swift-service-lifecycle, which then cancels every other
+/// service and fails the group: `letterbox daemon` exited 1 on SIGTERM, and a systemd unit stopped
+/// with `systemctl stop` ended as failed. Waiting for the turn keeps the documented order (the daemon,
+/// then the refresher's last build, then the site server) and a clean exit.
+struct UntilItsTurn<Base: Service>: Service, CustomStringConvertible {
+    let base: Base
+
+    init(_ base: Base) { self.base = base }
+
+    var description: String { "\(base)" }
+
+    func run() async throws {
+        try await base.run()
+        try? await gracefulShutdown()
     }
 }
