@@ -41,6 +41,12 @@ struct GitSyncTests {
         return Clones(folder: folder, bare: bare, a: a, b: Scratch(existing: folder + "/b"))
     }
 
+    /// Removes the clones' folder (kept with LETTERBOX_KEEP_SCRATCH=1, for a failure).
+    static func remove(_ clones: Clones) {
+        guard ProcessInfo.processInfo.environment["LETTERBOX_KEEP_SCRATCH"] != "1" else { return }
+        try? FileManager.default.removeItem(atPath: clones.folder)
+    }
+
     static func runtime<T: Sendable>(
         streamInterval: Duration = .milliseconds(5), _ body: @Sendable (RunningReferenceRuntime) async throws -> T
     ) async throws -> T {
@@ -118,7 +124,7 @@ struct GitSyncTests {
     )
     func concurrentDrops() async throws {
         let clones = try await Self.clones()
-        defer { try? FileManager.default.removeItem(atPath: clones.folder) }
+        defer { Self.remove(clones) }
         try await Self.runtime { runtime in
             let daemonA = try await Self.daemon(clones.a, runtime)
             defer { daemonA.stop() }
@@ -148,6 +154,8 @@ struct GitSyncTests {
                 Self.replied(clones.b, "ops") == ops && Self.replied(clones.b, "plans") == ["first"]
             }
             await Self.expectSentOnce(runtime, contents)
+            daemonA.stop()
+            daemonB.stop()
             try await Self.expectNoConflicts(clones.a, [daemonA, daemonB])
             try await Self.expectNoConflicts(clones.b, [])
             // B never delivered: one daemon_started in the inbox journal, A's; Bob's files are Bob's.
@@ -163,7 +171,7 @@ struct GitSyncTests {
     @Test("letterbox lease take --force in the other clone: the holder stands aside at its next sync; 0 lost, 0 twice")
     func forcedTakeover() async throws {
         let clones = try await Self.clones()
-        defer { try? FileManager.default.removeItem(atPath: clones.folder) }
+        defer { Self.remove(clones) }
         try await Self.runtime { runtime in
             let daemonA = try await Self.daemon(clones.a, runtime)
             defer { daemonA.stop() }
@@ -191,6 +199,8 @@ struct GitSyncTests {
                 Self.replied(clones.b, "ops") == ["before", "after-a", "after-b"]
             }
             await Self.expectSentOnce(runtime, ["Before the takeover", "After, from Ada", "After, from Bob"])
+            daemonA.stop()
+            daemonB.stop()
             try await Self.expectNoConflicts(clones.b, [daemonA, daemonB])
             try await Self.expectNoConflicts(clones.a, [])
             let shown = try await Workplace.letterbox(["lease"], in: clones.a.root)
@@ -201,8 +211,8 @@ struct GitSyncTests {
     @Test("A holder SIGKILLed with runs in flight: after expiry the other daemon takes over; 0 lost, 0 sent twice")
     func killedHolder() async throws {
         let clones = try await Self.clones()
-        defer { try? FileManager.default.removeItem(atPath: clones.folder) }
-        try await Self.runtime(streamInterval: .milliseconds(150)) { runtime in
+        defer { Self.remove(clones) }
+        try await Self.runtime(streamInterval: .milliseconds(500)) { runtime in
             let daemonA = try await Self.daemon(clones.a, runtime)
             defer { daemonA.stop() }
             let idA = try #require(Self.daemonID(clones.a))
@@ -228,6 +238,7 @@ struct GitSyncTests {
                 Self.replied(clones.b, "ops") == ["k0", "k1", "k2", "meanwhile"]
             }
             await Self.expectSentOnce(runtime, ["Killed 0", "Killed 1", "Killed 2", "Dropped while nobody delivers"])
+            daemonB.stop()
             try await Self.expectNoConflicts(clones.b, [daemonB])
             #expect(daemonB.output.contains("took the delivery lease"))
             // Meaningful only if A died with work in flight (the slow stream makes that the usual case).

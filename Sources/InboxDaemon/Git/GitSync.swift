@@ -86,21 +86,24 @@ public struct GitSync: Sendable {
     }
 
     /// Pulls with rebase and pushes; a push refused because the remote moved on pulls and pushes
-    /// again (up to three times).
-    public func sync() async throws -> Outcome {
+    /// again (up to five times).
+    /// `keepOurLease`: a rebase that stops on the lease keeps this clone's (a forced take), not the remote's.
+    public func sync(keepOurLease: Bool = false) async throws -> Outcome {
         let before = try await head()
         var pushed = false
-        for attempt in 1...3 {
-            try await pull()
+        for attempt in 1...5 {
+            try await pull(keepOurLease: keepOurLease)
             let push = try await repository.run(["push", "-q", "--porcelain", remote, "HEAD:refs/heads/" + branch])
             if push.succeeded {
                 pushed = !push.output.contains("[up to date]")
                 break
             }
             let text = push.error + push.output
+            // Refused because the remote moved on, or because another push held the ref at that moment.
             let refused =
                 text.contains("[rejected]") || text.contains("non-fast-forward") || text.contains("fetch first")
-            guard refused, attempt < 3 else {
+                || text.contains("[remote rejected]") || text.contains("cannot lock ref")
+            guard refused, attempt < 5 else {
                 throw Failure(
                     message:
                         "git push \(remote) \(branch) failed: \(Self.trimmed(text)); check the remote's URL and your access (git remote -v), then run `letterbox sync` again",
@@ -117,8 +120,9 @@ public struct GitSync: Sendable {
         return Outcome(before: before, after: after, pushed: pushed, changed: changed)
     }
 
-    /// `git pull --rebase`: a conflict on the lease keeps the remote's lease; any other aborts the rebase.
-    public func pull() async throws {
+    /// `git pull --rebase`: a conflict on the lease keeps the remote's lease (`keepOurLease`: this
+    /// clone's); any other conflict aborts the rebase.
+    public func pull(keepOurLease: Bool = false) async throws {
         let fetch = try await repository.run(["fetch", "-q", remote, branch])
         guard fetch.succeeded else {
             let text = Self.trimmed(fetch.error)
@@ -146,8 +150,9 @@ public struct GitSync: Sendable {
                         "the commits of this clone conflict with \(remote)/\(branch) in \(conflicts.joined(separator: ", ")): someone broke the merge-free rules (docs/format.md, \"Many operators\": only the daemon holding the lease writes journals and daemon files; operators only add new message files). The rebase was aborted and the clone is as it was: keep the remote's version of those files (git pull --rebase, then resolve by hand, keeping the remote's journal lines), then start the daemon again",
                     conflicts: conflicts)
             }
-            // The remote's lease won (in a rebase, "ours" is the branch being rebased onto).
-            _ = try await repository.run(["checkout", "--ours", "--", leasePath])
+            // The remote's lease wins (in a rebase, "ours" is the branch being rebased onto), unless
+            // this clone forces its own ("theirs": the commit being replayed).
+            _ = try await repository.run(["checkout", keepOurLease ? "--theirs" : "--ours", "--", leasePath])
             _ = try await repository.run(["add", "--", leasePath])
             let empty = try await repository.run(["diff", "--cached", "--quiet"], readOnly: true)
             let step =

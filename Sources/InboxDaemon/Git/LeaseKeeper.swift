@@ -90,7 +90,7 @@ public final class LeaseKeeper: @unchecked Sendable {
                 } ?? "taken"
             try await write(lease, message: "lease: \(verb) by \(me) on \(host) until \(lease.expires)")
         }
-        _ = try await sync.sync()
+        _ = try await sync.sync(keepOurLease: force)
         confirm()
         return (try? read()) ?? nil
     }
