@@ -154,8 +154,11 @@ struct GitSyncTests {
                 Self.replied(clones.b, "ops") == ops && Self.replied(clones.b, "plans") == ["first"]
             }
             await Self.expectSentOnce(runtime, contents)
-            daemonA.stop()
+            // Shown from the clone that does not hold it; then both stop (B would take it once A's lapses).
+            let shown = try await Workplace.letterbox(["lease"], in: clones.b.root)
+            #expect(shown.status == 0 && shown.stdout.contains(idA) && shown.stdout.contains("live"), "\(shown.stdout)")
             daemonB.stop()
+            daemonA.stop()
             try await Self.expectNoConflicts(clones.a, [daemonA, daemonB])
             try await Self.expectNoConflicts(clones.b, [])
             // B never delivered: one daemon_started in the inbox journal, A's; Bob's files are Bob's.
@@ -163,8 +166,6 @@ struct GitSyncTests {
             #expect(inbox.components(separatedBy: "\"daemon_started\"").count - 1 == 1, "\(inbox)")
             let author = try await Workplace.git(["log", "--format=%an", "--", "inbox/ops/b3.md"], in: clones.a.root)
             #expect(author.trimmingCharacters(in: .whitespacesAndNewlines) == "Bob")
-            let shown = try await Workplace.letterbox(["lease"], in: clones.b.root)
-            #expect(shown.status == 0 && shown.stdout.contains(idA) && shown.stdout.contains("live"), "\(shown.stdout)")
         }
     }
 
