@@ -246,4 +246,48 @@ struct GitSyncTests {
             Logger(label: "test").info("runs in flight at the kill: \(unfinished)")
         }
     }
+
+    @Test(
+        "letterbox sync: commits your messages as you, pulls and pushes; a broken merge-free rule is refused, the clone left as it was"
+    )
+    func syncCommand() async throws {
+        let clones = try await Self.clones()
+        defer { Self.remove(clones) }
+        try clones.b.write("ops/from-bob.md", "Hello from Bob")
+        let pushed = try await Workplace.letterbox(["sync"], in: clones.b.root)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(
+            pushed.stdout.contains("committed 1 message file") && pushed.stdout.contains("pushed"), "\(pushed.stdout)")
+        let pulled = try await Workplace.letterbox(["sync"], in: clones.a.root)
+        #expect(pulled.status == 0 && pulled.stdout.contains("pulled"), "\(pulled.stdout) \(pulled.stderr)")
+        #expect(clones.a.read("ops/from-bob.md") == "Hello from Bob")
+        let author = try await Workplace.git(
+            ["log", "-1", "--format=%an", "--", "inbox/ops/from-bob.md"], in: clones.a.root)
+        #expect(author.trimmingCharacters(in: .whitespacesAndNewlines) == "Bob")
+
+        // Both clones change one shared file (a journal, say): the second sync is refused, nothing moves.
+        for (clone, line) in [(clones.a, "a"), (clones.b, "b")] {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: clone.inbox + "/ops/thread.md"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data("\nedited in \(line)\n".utf8))
+            try handle.close()
+            try await Workplace.git(["commit", "-q", "-am", "edit \(line)"], in: clone.root)
+        }
+        #expect(try await Workplace.letterbox(["sync"], in: clones.a.root).status == 0)
+        let head = try await Workplace.git(["rev-parse", "HEAD"], in: clones.b.root)
+        let refused = try await Workplace.letterbox(["sync"], in: clones.b.root)
+        #expect(refused.status == 75)
+        #expect(
+            refused.stderr.contains("inbox/ops/thread.md") && refused.stderr.contains("merge-free"), "\(refused.stderr)"
+        )
+        #expect(try await Workplace.git(["rev-parse", "HEAD"], in: clones.b.root) == head)
+        #expect(!FileManager.default.fileExists(atPath: clones.b.root + "/.git/rebase-merge"))
+        #expect(clones.b.read("ops/thread.md")?.contains("edited in b") == true)
+
+        // No remote: the command says what to do.
+        let alone = try Scratch()
+        try await Workplace.git(["init", "-q", "-b", "main"], in: alone.root)
+        let none = try await Workplace.letterbox(["sync"], in: alone.root)
+        #expect(none.status == 66 && none.stderr.contains("git remote add"), "\(none.stderr)")
+    }
 }
