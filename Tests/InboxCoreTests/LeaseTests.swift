@@ -49,7 +49,7 @@ struct LeaseTests {
         #expect(Self.policy.standing(forced, me: "a", now: Self.at(6)) == .theirs(forced))
     }
 
-    @Test("Between holders there is no instant where both may deliver")
+    @Test("§10.2: between holders there is no instant where both may deliver")
     func noOverlap() throws {
         // a's last pushed lease expires at 120 s; b may take only from 130 s; a stopped at 120 s.
         let lease = try #require(Self.policy.take(nil, me: "a", host: "h", now: Self.start))
@@ -61,7 +61,7 @@ struct LeaseTests {
         #expect(LeasePolicy(leaseSeconds: 4).graceMilliseconds == 1000)
     }
 
-    @Test("lease.json is one canonical line; it reads back; damage is named with what to do")
+    @Test("§10.2: lease.json is one canonical line; it reads back; damage is named with what to do")
     func file() throws {
         let lease = DeliveryLease(
             holder: "d-1", host: "ops \"one\"", since: Self.start, renewed: Self.at(1), expires: Self.at(121))

@@ -9,7 +9,7 @@ import Testing
 /// Many operators through a git remote: a bare remote on local disk, two clones, a real daemon in each,
 /// one reference runtime. Counted every time: messages lost, messages sent twice (the runtime's effect
 /// log), conflicts (a rebase left stopped, a conflicted file, a "conflict" in a daemon's log).
-@Suite("Git sync and the delivery lease: two clones, one remote", .processSlot)
+@Suite("§10: git sync and the delivery lease, two clones, one remote", .processSlot)
 struct GitSyncTests {
     /// Short intervals so the suite stays quick: sync every second, a lease of 4 s (1 s grace).
     static let gitConfig = "git:\n  quiet_seconds: 0\n  sync_seconds: 1\n  lease_seconds: 4\n"
@@ -209,7 +209,8 @@ struct GitSyncTests {
         }
     }
 
-    @Test("A holder SIGKILLed with runs in flight: after expiry the other daemon takes over; 0 lost, 0 sent twice")
+    @Test(
+        "§10.3: a holder SIGKILLed with runs in flight: after expiry the other daemon takes over; 0 lost, 0 sent twice")
     func killedHolder() async throws {
         let clones = try await Self.clones()
         defer { Self.remove(clones) }
@@ -248,7 +249,7 @@ struct GitSyncTests {
     }
 
     @Test(
-        "letterbox sync: commits your messages as you, pulls and pushes; a broken merge-free rule is refused, the clone left as it was"
+        "§10.1: letterbox sync commits your messages as you, pulls and pushes; a broken merge-free rule is refused, the clone left as it was"
     )
     func syncCommand() async throws {
         let clones = try await Self.clones()
