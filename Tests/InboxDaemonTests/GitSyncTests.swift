@@ -11,8 +11,9 @@ import Testing
 /// log), conflicts (a rebase left stopped, a conflicted file, a "conflict" in a daemon's log).
 @Suite("§10: git sync and the delivery lease, two clones, one remote", .processSlot)
 struct GitSyncTests {
-    /// Short intervals so the suite stays quick: sync every second, a lease of 4 s (1 s grace).
-    static let gitConfig = "git:\n  quiet_seconds: 0\n  sync_seconds: 1\n  lease_seconds: 4\n"
+    /// Short intervals so the suite stays quick: sync every second, a lease of 6 s (1.5 s grace; a
+    /// shorter lease can lapse on a loaded CI machine, where one sync may take seconds).
+    static let gitConfig = "git:\n  quiet_seconds: 0\n  sync_seconds: 1\n  lease_seconds: 6\n"
 
     struct Clones {
         let folder: String
