@@ -71,4 +71,19 @@ struct ConfigTests {
             #expect(error.description.contains(fragment), "\(error)")
         }
     }
+
+    @Test("git sync and lease keys: defaults, values, and a lease too short for the sync interval")
+    func gitSync() throws {
+        let defaults = try WorkspaceConfig.parse("version: 1\n")
+        #expect(defaults.git.syncSeconds == nil && defaults.git.remote == nil && defaults.git.leaseSeconds == 120)
+        let set = try WorkspaceConfig.parse("git:\n  sync_seconds: 5\n  lease_seconds: 20\n  remote: upstream\n")
+        #expect(set.git.syncSeconds == 5 && set.git.leaseSeconds == 20 && set.git.remote == "upstream")
+        #expect(try WorkspaceConfig.parse("git:\n  sync_seconds: 0\n").git.syncSeconds == 0)
+        do {
+            _ = try WorkspaceConfig.parse("git:\n  sync_seconds: 10\n  lease_seconds: 15\n")
+            Issue.record("accepted a lease shorter than two syncs")
+        } catch {
+            #expect(error.message.contains("at least twice git.sync_seconds"), "\(error)")
+        }
+    }
 }

@@ -331,7 +331,8 @@ struct DefectTests {
 
     @Test("git pull replaces a journal under the daemon: it reads the thread again; a reset that loses lines stops it")
     func journalReplacedByGit() async throws {
-        let scratch = try Scratch(extraConfig: "site: ../site-a")
+        // Sync off: the clone's daemon must deliver on its own (with sync, the lease would say who does).
+        let scratch = try Scratch(extraConfig: "site: ../site-a\ngit:\n  sync_seconds: 0")
         try scratch.thread("ops")
         let root = scratch.root
         try await Workplace.git(["init", "-q", "-b", "main"], in: root)

@@ -101,13 +101,25 @@ private struct ConfigReader {
             case "agents":
                 for item in try sequence(value, key) { config.agents.append(try agent(item)) }
             default:
-                for (key, value) in try mapping(value, allowed: ["commit", "quiet_seconds", "name", "email"]) {
+                for (key, value) in try mapping(
+                    value,
+                    allowed: ["commit", "quiet_seconds", "name", "email", "sync_seconds", "remote", "lease_seconds"])
+                {
                     switch key {
                     case "commit": config.git.commit = try bool(value, key)
                     case "name": config.git.name = try string(value, key)
                     case "email": config.git.email = try string(value, key)
+                    case "sync_seconds": config.git.syncSeconds = try int(value, key, min: 0)
+                    case "remote": config.git.remote = try string(value, key)
+                    case "lease_seconds": config.git.leaseSeconds = try int(value, key, min: 2)
                     default: config.git.quietSeconds = try int(value, key, min: 0)
                     }
+                }
+                if let sync = config.git.syncSeconds, sync > 0, config.git.leaseSeconds < 2 * sync {
+                    throw FormatError(
+                        .config,
+                        "git.lease_seconds (\(config.git.leaseSeconds)) must be at least twice git.sync_seconds (\(sync)), so that a lease is renewed before it expires; raise lease_seconds",
+                        line: line(value))
                 }
             }
         }

@@ -125,7 +125,17 @@ public struct WorkspaceConfig: Sendable, Hashable {
         /// The identity of Letterbox's own commits.
         public var name = "Letterbox"
         public var email = "letterbox@localhost"
+        /// How often the daemon pulls (with rebase) and pushes: nil (the default) every 30 s when the
+        /// branch has an upstream, never otherwise; 0 never.
+        public var syncSeconds: Int?
+        /// The remote to sync with: nil (the default) is the branch's upstream, else `origin`.
+        public var remote: String?
+        /// How long a delivery lease lasts without renewal (docs/format.md, "The delivery lease").
+        public var leaseSeconds = 120
         public init() {}
+
+        /// The sync interval when sync is not set: every 30 s, if the branch has an upstream.
+        public static let defaultSyncSeconds = 30
     }
 
     /// The runtime named `name`, or the first.

@@ -84,6 +84,9 @@ public enum FileClassifier {
             return Names.isValidThreadName(name) ? .thread(name) : .rejected(reason: Names.threadNameRule)
         case .file where name == journalName:
             return .journal
+        case .file where name == DeliveryLease.fileName:
+            // The delivery lease (docs/format.md, "The delivery lease"): the daemon's, not a message.
+            return .ignored
         case .symlink:
             return .rejected(reason: "symbolic links are not followed; move the folder into the inbox instead")
         case .other:

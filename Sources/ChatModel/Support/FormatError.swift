@@ -7,7 +7,7 @@ public struct FormatError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidName, invalidEncoding, binary, tooLarge, empty
-            case frontMatter, reservedName, unsupported, journal, fold, approval, control, config
+            case frontMatter, reservedName, unsupported, journal, fold, approval, control, config, lease
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -38,6 +38,8 @@ public struct FormatError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let control = Code(.control)
         /// A configuration file error.
         public static let config = Code(.config)
+        /// A delivery lease file (`inbox/lease.json`) that cannot be read.
+        public static let lease = Code(.lease)
 
         public var description: String { base.rawValue }
     }

@@ -51,10 +51,11 @@ final class GitCommitter {
     /// Whether the quiet window after the last commit point has passed.
     var isDue: Bool { lastPoint.map { ContinuousClock.now - $0 >= quiet } ?? false }
 
-    /// Commits what is pending, if the window has passed and no other git command holds the index.
-    /// Returns when to try again, if it could not.
-    func commitIfDue() async -> ContinuousClock.Instant? {
-        guard isDue, !points.isEmpty else { return nil }
+    /// Commits what is pending, if the window has passed (or `force`: before a sync) and no other git
+    /// command holds the index. Returns when to try again, if it could not.
+    @discardableResult
+    func commitIfDue(force: Bool = false) async -> ContinuousClock.Instant? {
+        guard isDue || force, !points.isEmpty else { return nil }
         guard !repository.isLocked else {
             logger.debug("git index is locked; the commit waits")
             return ContinuousClock.now + .seconds(1)

@@ -60,13 +60,16 @@ public struct GitRepository: Sendable {
 
     /// Runs `git ARGS` in the work tree.
     @discardableResult
-    public func run(_ arguments: [String], identity: Identity? = nil, readOnly: Bool = false) async throws -> Result {
-        try await Self.call(arguments, in: root, readOnly: readOnly, identity: identity)
+    public func run(
+        _ arguments: [String], identity: Identity? = nil, committer: Identity? = nil, readOnly: Bool = false
+    ) async throws -> Result {
+        try await Self.call(arguments, in: root, readOnly: readOnly, identity: identity, committer: committer)
     }
 
-    static func call(_ arguments: [String], in folder: String, readOnly: Bool, identity: Identity? = nil) async throws
-        -> Result
-    {
+    /// `committer` sets only the committer (a rebase keeps each commit's author).
+    static func call(
+        _ arguments: [String], in folder: String, readOnly: Bool, identity: Identity? = nil, committer: Identity? = nil
+    ) async throws -> Result {
         var updates: [Environment.Key: String?] = ["GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"]
         if readOnly { updates["GIT_OPTIONAL_LOCKS"] = "0" }
         if let identity {
@@ -74,6 +77,10 @@ public struct GitRepository: Sendable {
             updates["GIT_AUTHOR_EMAIL"] = identity.email
             updates["GIT_COMMITTER_NAME"] = identity.name
             updates["GIT_COMMITTER_EMAIL"] = identity.email
+        }
+        if let committer {
+            updates["GIT_COMMITTER_NAME"] = committer.name
+            updates["GIT_COMMITTER_EMAIL"] = committer.email
         }
         let result = try await Subprocess.run(
             .name("git"), arguments: Arguments(["-C", folder] + arguments), environment: .inherit.updating(updates),

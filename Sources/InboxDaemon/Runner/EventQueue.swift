@@ -12,6 +12,8 @@ enum RunnerEvent: Sendable {
     /// List the inbox again (every `delivery.rescan_seconds`).
     case rescan
     case syncDue
+    /// Pull with rebase and push, renew the lease (every `git.sync_seconds`, or asked by the CLI).
+    case gitSync
     case stop(reason: String?)
 }
 

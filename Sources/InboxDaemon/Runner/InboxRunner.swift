@@ -42,6 +42,12 @@ final class InboxRunner: @unchecked Sendable {
     var inboxUnwritten: [JournalEntry] = []
     /// Commits the inbox's history, when it is in a git work tree (and commits are not turned off).
     var git: GitCommitter?
+    /// The delivery lease, when the inbox is synced through a git remote (`git.sync_seconds`).
+    var lease: LeaseKeeper?
+    /// Requests from `letterbox sync` and `letterbox lease take`.
+    var requests: GitRequests?
+    /// The last git sync error reported (each is logged once).
+    var syncFailure: String?
 
     /// What the runner hands to the daemon's task group.
     enum Spawn: Sendable {
@@ -131,8 +137,14 @@ final class InboxRunner: @unchecked Sendable {
     /// Looks for the inbox's git work tree and, when commits are on, commits at journal points. Throws
     /// when `git.commit: true` and there is no work tree to commit to.
     func setUpGit() async throws {
+        guard let committer = try await Self.makeCommitter(workspace: workspace, logger: logger) else { return }
+        git = committer
+    }
+
+    /// The committer for `workspace`'s inbox, or nil when it is not in a git work tree or commits are off.
+    static func makeCommitter(workspace: Workspace, logger: Logger) async throws -> GitCommitter? {
         let settings = workspace.config.git
-        guard settings.commit != false else { return }
+        guard settings.commit != false else { return nil }
         guard let repository = await GitRepository.find(containing: workspace.inbox) else {
             if settings.commit == true {
                 throw StoreError(
@@ -140,14 +152,14 @@ final class InboxRunner: @unchecked Sendable {
                     "git.commit is true in letterbox.yaml but the inbox is not in a git work tree; run `git init` in the workspace, or set git.commit: false",
                     path: workspace.inbox)
             }
-            return
+            return nil
         }
         let committer = GitCommitter(
             repository: repository, bot: .init(name: settings.name, email: settings.email),
             quiet: .seconds(settings.quietSeconds), logger: logger)
         committer.operatorIdentity = await repository.configuredIdentity()
-        git = committer
         logger.info("committing the inbox's history", metadata: ["git.root": "\(repository.root)"])
+        return committer
     }
 
     /// Commits the inbox's history when a commit is due (between batches, in the runner's loop).
@@ -176,6 +188,8 @@ final class InboxRunner: @unchecked Sendable {
                 effects.append(machine.handle(rescanAll(), now: now()))
             case .syncDue:
                 effects.append(machine.handle(.syncDue, now: now()))
+            case .gitSync:
+                break  // the loop syncs after the batch (`syncGit`)
             case let .stop(reason):
                 effects.append(machine.handle(.stop(reason: reason), now: now()))
             }

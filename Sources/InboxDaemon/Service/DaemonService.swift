@@ -61,6 +61,84 @@ public struct DaemonService: Service, CustomStringConvertible {
         let workspace = configuration.workspace
         let lock = try InboxLock.acquire(in: workspace)
         defer { withExtendedLifetime(lock) {} }
+        let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        // Git: commits at journal points; with a remote and `git.sync_seconds`, sync and the lease.
+        let committer = try await InboxRunner.makeCommitter(workspace: workspace, logger: logger)
+        let lease = try await makeLease(committer)
+        var ready = false
+        func announce(_ threads: Int) async {
+            guard !ready else { return }
+            ready = true
+            try? DaemonStatus(
+                pid: getpid(), version: Self.version, startedAt: startedAt, heartbeatAt: startedAt,
+                heartbeatSeconds: configuration.heartbeatSeconds
+            ).write(in: workspace)
+            logger.notice(
+                "letterbox daemon ready",
+                metadata: ["inbox": "\(workspace.inbox)", "threads": "\(threads)", "startup": "\(clock.now - started)"])
+            await onReady(ReadyInfo(startup: clock.now - started, threads: threads))
+        }
+        while true {
+            if let lease, let committer {
+                // Not the holder (yet): follow until this daemon holds the lease, or stop.
+                if !lease.mayDeliver() {
+                    await announce(0)
+                    let follower = Follower(
+                        workspace: workspace, lease: lease, requests: GitRequests(workspace: workspace),
+                        operatorIdentity: committer.operatorIdentity ?? GitCommitter.fallbackOperator,
+                        interval: .seconds(syncSeconds), settleMilliseconds: configuration.delivery.settleMilliseconds,
+                        logger: logger, siteChanges: siteChanges)
+                    guard await follower.run() else { break }
+                }
+            }
+            let leaseLost = try await deliver(
+                committer: committer, lease: lease, startedAt: startedAt, announce: announce)
+            guard leaseLost, !Task.isShuttingDownGracefully else { break }
+        }
+        siteChanges?.finish()
+        try? DaemonStatus(
+            pid: getpid(), version: Self.version, startedAt: startedAt,
+            heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000),
+            heartbeatSeconds: configuration.heartbeatSeconds, stoppedAt: Int64(Date().timeIntervalSince1970 * 1000)
+        ).write(in: workspace)
+        logger.notice("letterbox daemon stopped")
+    }
+
+    /// The git sync interval: `git.sync_seconds`, or 30 s when unset and there is a remote.
+    var syncSeconds: Int { configuration.workspace.config.git.syncSeconds ?? WorkspaceConfig.Git.defaultSyncSeconds }
+
+    /// The lease keeper when the inbox is synced through a remote (commits on, a remote, sync not 0).
+    func makeLease(_ committer: GitCommitter?) async throws -> LeaseKeeper? {
+        let workspace = configuration.workspace
+        let settings = workspace.config.git
+        guard let committer, syncSeconds > 0,
+            let sync = await GitSync.configure(committer.repository, settings: settings, inbox: workspace.inbox),
+            // By default only a branch with an upstream syncs; `git.sync_seconds` or `git.remote` asks for it.
+            sync.isUpstream || settings.syncSeconds != nil || settings.remote != nil
+        else {
+            if let seconds = workspace.config.git.syncSeconds, seconds > 0 {
+                logger.warning(
+                    "git.sync_seconds is set but there is no remote to sync with (git remote add origin URL), or commits are off; not syncing"
+                )
+            }
+            return nil
+        }
+        let lease = try LeaseKeeper(sync: sync, workspace: workspace)
+        logger.notice(
+            "syncing the inbox through git",
+            metadata: [
+                "git.remote": "\(sync.remote)", "git.branch": "\(sync.branch)", "git.sync_seconds": "\(syncSeconds)",
+                "lease.id": "\(lease.me)",
+            ])
+        return lease
+    }
+
+    /// One delivering session: until a graceful shutdown (returns false) or, with a lease, until the
+    /// lease is lost (returns true: the daemon follows again).
+    func deliver(
+        committer: GitCommitter?, lease: LeaseKeeper?, startedAt: Int64, announce: (Int) async -> Void
+    ) async throws -> Bool {
+        let workspace = configuration.workspace
         let runtimes = try makeRuntimes()
         let queue = EventQueue()
         let (spawns, spawnContinuation) = AsyncStream<InboxRunner.Spawn>.makeStream()
@@ -68,20 +146,20 @@ public struct DaemonService: Service, CustomStringConvertible {
         let runner = InboxRunner(
             configuration: configuration, machine: machine, logger: logger, crashPoint: crashPoint,
             siteChanges: siteChanges, spawn: { spawnContinuation.yield($0) })
+        runner.git = committer
+        runner.lease = lease
+        let requests = GitRequests(workspace: workspace)
+        runner.requests = requests
         try runner.start(detail: Self.startDetail())
-        try await runner.setUpGit()
         let (watcher, events) = try InotifyWatcher.start(root: workspace.inbox)
         let worker = Worker(runtimes: runtimes, logger: logger) { queue.push(.outcome($0)) }
-        let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try? DaemonStatus(
-            pid: getpid(), version: Self.version, startedAt: startedAt, heartbeatAt: startedAt,
-            heartbeatSeconds: configuration.heartbeatSeconds
+            pid: getpid(), version: Self.version, startedAt: startedAt,
+            heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000), heartbeatSeconds: configuration.heartbeatSeconds
         ).write(in: workspace)
-        let threadCount = machine.unloadedThreads.count
-        logger.notice(
-            "letterbox daemon ready",
-            metadata: ["inbox": "\(workspace.inbox)", "threads": "\(threadCount)", "startup": "\(clock.now - started)"])
-        await onReady(ReadyInfo(startup: clock.now - started, threads: threadCount))
+        await announce(machine.unloadedThreads.count)
+        let leaseLost = LostFlag()
+        let syncInterval = Duration.seconds(syncSeconds)
 
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -95,11 +173,24 @@ public struct DaemonService: Service, CustomStringConvertible {
                 let sync = Duration.seconds(configuration.delivery.syncSeconds)
                 while (try? await Task.sleep(for: sync)) != nil { queue.push(.syncDue) }
             }
+            if lease != nil {
+                group.addTask {
+                    // The git sync: every `git.sync_seconds`, or at once for a request from the CLI.
+                    let clock = ContinuousClock()
+                    var due = clock.now + syncInterval
+                    while (try? await Task.sleep(for: .seconds(1))) != nil {
+                        guard clock.now >= due || requests.pending else { continue }
+                        due = clock.now + syncInterval
+                        queue.push(.gitSync)
+                    }
+                }
+            }
             group.addTask { await heartbeat(startedAt: startedAt, workspace: workspace) }
             group.addTask {
                 // On SIGTERM/SIGINT: stop taking work and record the stop; the loop below then ends.
                 // Work in flight is resumed from the journal next time.
                 try? await gracefulShutdown()
+                guard !Task.isCancelled else { return }
                 logger.notice("shutting down")
                 queue.push(.stop(reason: "shutdown requested"))
                 await watcher.stop()
@@ -113,6 +204,17 @@ public struct DaemonService: Service, CustomStringConvertible {
                     runner.handle(batch)
                     await runner.commitIfDue()
                     if batch.contains(where: { if case .stop = $0 { true } else { false } }) { break }
+                    if batch.contains(where: { if case .gitSync = $0 { true } else { false } }),
+                        let reason = await runner.syncGit(request: requests.take())
+                    {
+                        // The lease is another's (or lapsed, and may be): from now on this daemon
+                        // writes nothing in the inbox, not even its stop, which would conflict with
+                        // the new holder's lines. What is in flight is the new holder's (the same
+                        // idempotency keys, from the journals); the log says why.
+                        logger.warning("\(reason)")
+                        leaseLost.value.store(true, ordering: .relaxed)
+                        break
+                    }
                     if !caughtUp {
                         if runner.hasUnloaded {
                             if !queue.hasPending { queue.push(.catchUp) }
@@ -125,7 +227,7 @@ public struct DaemonService: Service, CustomStringConvertible {
                 }
                 queue.close()
                 spawnContinuation.finish()
-                siteChanges?.finish()
+                await watcher.stop()
             }
             // Jobs and timers the runner hands out, each in a task of this group.
             for await spawn in spawns {
@@ -141,12 +243,12 @@ public struct DaemonService: Service, CustomStringConvertible {
             }
             group.cancelAll()
         }
-        try? DaemonStatus(
-            pid: getpid(), version: Self.version, startedAt: startedAt,
-            heartbeatAt: Int64(Date().timeIntervalSince1970 * 1000),
-            heartbeatSeconds: configuration.heartbeatSeconds, stoppedAt: Int64(Date().timeIntervalSince1970 * 1000)
-        ).write(in: workspace)
-        logger.notice("letterbox daemon stopped")
+        if !leaseLost.value.load(ordering: .relaxed), let lease, committer != nil, lease.mayDeliver() {
+            // A graceful stop: push what was committed, so that whoever delivers next has it.
+            await committer?.commitIfDue(force: true)
+            if (try? await lease.sync.sync()) == nil { logger.warning("could not push the last commits at stop") }
+        }
+        return leaseLost.value.load(ordering: .relaxed)
     }
 
     /// The `daemon_started` detail: the pid and version.
@@ -205,4 +307,9 @@ public struct DaemonService: Service, CustomStringConvertible {
             try? status.write(in: workspace)
         }
     }
+}
+
+/// Whether a delivering session ended because the lease was lost (set in the loop's task, read after).
+private final class LostFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }

@@ -42,6 +42,11 @@ final class Scratch: @unchecked Sendable {
         try Data(config.utf8).write(to: URL(fileURLWithPath: root + "/letterbox.yaml"))
     }
 
+    /// A workspace that already exists at `root` (a clone, say); removed with the scratch.
+    init(existing root: String) {
+        self.root = root
+    }
+
     deinit {
         // LETTERBOX_KEEP_SCRATCH=1 keeps the folder (and the daemon's log in .letterbox/) for a failure.
         if ProcessInfo.processInfo.environment["LETTERBOX_KEEP_SCRATCH"] != "1" {
