@@ -8,7 +8,7 @@ APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gf
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps peers build release install test lint demo demo-note version bench bench-site bench-daemon clean
+.PHONY: all deps peers build release install test lint demo demo-note version bench bench-site bench-daemon fuzz clean
 
 all: build
 
@@ -78,5 +78,23 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product letterbox-bench
 	.build/release/letterbox-bench daemon
 
+## fuzz: libFuzzer (swift build --sanitize=fuzzer) on each parser that reads others' bytes, FUZZ_RUNS
+## inputs each (default 10^6), from the committed seeds in Tests/Fuzz/Corpus; crashes go to
+## .build-fuzz/crashes/ (docs/reliability-core.md). `make test` runs a short mutation-loop pass.
+FUZZ_TARGETS := front-matter journal-line sse approval-form filename
+FUZZ_RUNS    ?= 1000000
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DLIBFUZZER --product letterbox-fuzz
+	@mkdir -p .build-fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t; \
+	  echo "== $$t: $(FUZZ_RUNS) inputs"; \
+	  SWIFT_BACKTRACE=enable=no LETTERBOX_FUZZ_TARGET=$$t .build-fuzz/release/letterbox-fuzz -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$t- \
+	    .build-fuzz/corpus/$$t Tests/Fuzz/Corpus/$$t > .build-fuzz/$$t.log 2>&1; status=$$?; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|SUMMARY)|Fatal error' .build-fuzz/$$t.log; \
+	  if [ $$status -ne 0 ]; then echo "$$t: crashed; see .build-fuzz/$$t.log and .build-fuzz/crashes/"; exit 1; fi; \
+	done
+
 clean:
-	rm -rf .build .venv
+	rm -rf .build .build-fuzz .venv

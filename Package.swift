@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "letterbox", targets: ["letterbox"]),
         .executable(name: "letterbox-bench", targets: ["LetterboxBench"]),
+        .executable(name: "letterbox-fuzz", targets: ["LetterboxFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,6 +124,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fuzz targets (docs/reliability-core.md): a seeded mutation loop by default; libFuzzer's entry
+        // points when built with `swift build --sanitize=fuzzer -Xswiftc -DLIBFUZZER` (`make fuzz`).
+        .executableTarget(name: "LetterboxFuzz", dependencies: ["ChatModel", "InboxCore"]),
         .target(name: "LetterboxTestSupport", path: "Tests/LetterboxTestSupport"),
         .testTarget(
             name: "ChatModelTests",

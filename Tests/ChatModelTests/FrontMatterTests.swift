@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ChatModel
@@ -34,7 +35,7 @@ struct FrontMatterTests {
             ("---\nagent: [a, b]\n---\n", 2, "must be a single value"),
             ("---\nagent: ops\nagent: dev\n---\n", nil, "duplicate key"),
             ("---\nagent:\n---\n", 2, "has no value"),
-            ("---\nagent: \"unclosed\n---\n", nil, "YAML"),
+            ("---\nagent: \"unclosed\n---\n", nil, "a quoted value is not closed"),
             ("---\nagent: ops\n", 1, "never closed"),
             ("---\n- just\n- a list\n---\n", 2, "key: value"),
         ] as [(String, Int?, String)])
@@ -45,6 +46,81 @@ struct FrontMatterTests {
         } catch {
             #expect(error.description.contains(fragment), "\(error)")
             if let line { #expect(error.line == line, "\(error)") }
+        }
+    }
+
+    @Test(
+        "§5: a string key takes text: an unquoted number or yes/no value is refused with the fix",
+        arguments: [
+            ("---\nagent: 12\n---\nhi\n", "agent", "12", "a number"),
+            ("---\nauthor: true\n---\nhi\n", "author", "true", "a yes/no value"),
+            ("---\nauthor: no\n---\nhi\n", "author", "no", "a yes/no value"),
+            ("---\nagent: 1.5\n---\nhi\n", "agent", "1.5", "a number"),
+            ("---\nagent: 0x1F\n---\nhi\n", "agent", "0x1F", "a number"),
+        ] as [(String, String, String, String)])
+    func stringKeysTakeText(text: String, key: String, value: String, kind: String) throws {
+        do {
+            _ = try OperatorMessage.parse(id: "hello", bytes: Array(text.utf8))
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.line == 2)
+            #expect(
+                error.message
+                    == "'\(key)' must be text, but YAML reads \(value) as \(kind); put it in quotes (\(key): \"\(value)\") if you mean the text",
+                "\(error)")
+        }
+        // Quoted, the same value is text.
+        let quoted = text.replacingOccurrences(of: ": \(value)\n", with: ": \"\(value)\"\n")
+        let parsed = try OperatorMessage.parse(id: "hello", bytes: Array(quoted.utf8))
+        #expect((key == "agent" ? parsed.agent : parsed.author) == value)
+        // Tags in thread.md too.
+        #expect(throws: FormatError.self) { try ThreadMeta.parse(bytes: Array("---\ntags: [ops, 12]\n---\n".utf8)) }
+    }
+
+    @Test(
+        "§5: YAML syntax errors say what is wrong and what to do, not libyaml's words",
+        arguments: [
+            ("---\ntitle: Q4: plan\n---\n", "put the value in quotes, e.g. title: \"Q4: plan\""),
+            ("---\ntitle: \"unclosed\n---\n", "a quoted value is not closed; add the closing quote"),
+            ("---\ntitle: ops\n  agent: x\n---\n", "put the value in quotes"),
+            ("---\ntitle: `cmd`\n---\n", "a value starts with a character YAML reserves"),
+            ("---\ntitle: a\nagent\n---\n", "write one key: value per line"),
+        ] as [(String, String)])
+    func yamlErrorsInWords(text: String, fragment: String) {
+        do {
+            _ = try FrontMatter.parse(text, schema: .thread)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.message.contains(fragment), "\(error)")
+            for raw in [
+                "mapping values are not allowed", "could not find expected", "did not find expected", "found character",
+            ] {
+                #expect(!error.message.contains(raw), "\(error)")
+            }
+            #expect(error.line != nil)
+        }
+    }
+
+    @Test("§5: the front matter limit is inclusive: 8,192 bytes of YAML pass, 8,193 do not")
+    func sizeCapBoundary() throws {
+        func text(_ yamlBytes: Int) -> String {
+            // `author: "xxx…"\n` is 11 bytes plus the x's.
+            "---\nauthor: \"" + String(repeating: "x", count: yamlBytes - 11) + "\"\n---\nhi\n"
+        }
+        let schema = FrontMatterSchema([("author", .string(maxLength: 10_000))])
+        #expect(try FrontMatter.parse(text(8192), schema: schema)[string: "author"]?.count == 8181)
+        #expect(throws: FormatError.self) { try FrontMatter.parse(text(8193), schema: schema) }
+    }
+
+    @Test("§4.3: the message limit is inclusive: 1 MiB passes, one byte more is refused saying by how much")
+    func messageLimitBoundary() throws {
+        let body = Array(repeating: UInt8(ascii: "a"), count: 1 << 20)
+        #expect(try OperatorMessage.parse(id: "big", bytes: body).body.utf8.count == 1 << 20)
+        do {
+            _ = try OperatorMessage.parse(id: "big", bytes: body + [UInt8(ascii: "a")])
+            Issue.record("accepted one byte over")
+        } catch {
+            #expect(error.message.contains("the file is 1048577 bytes, over the limit of 1048576"), "\(error)")
         }
     }
 

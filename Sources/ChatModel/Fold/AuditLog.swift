@@ -22,15 +22,18 @@ public enum AuditLog {
         }
     }
 
-    /// Merges journals newest first: by time, then journal name, then seq (so the order is total and
+    /// Merges journals newest first (without `anchor` lines): by time, then journal name, then seq (so the order is total and
     /// the same on every build).
     public static func merge(_ journals: [(name: String, entries: [JournalEntry])]) -> [Row] {
-        journals.flatMap { journal in journal.entries.map { Row(journal: journal.name, entry: $0) } }
-            .sorted { a, b in
-                if a.entry.ts != b.entry.ts { return a.entry.ts > b.entry.ts }
-                if a.journal != b.journal { return a.journal.utf8.lexicographicallyPrecedes(b.journal.utf8) }
-                return a.entry.seq > b.entry.seq
-            }
+        // Anchor lines are bookkeeping for `audit verify` (docs/format.md §7.3), left out of the view.
+        journals.flatMap { journal in
+            journal.entries.filter { $0.event.name != "anchor" }.map { Row(journal: journal.name, entry: $0) }
+        }
+        .sorted { a, b in
+            if a.entry.ts != b.entry.ts { return a.entry.ts > b.entry.ts }
+            if a.journal != b.journal { return a.journal.utf8.lexicographicallyPrecedes(b.journal.utf8) }
+            return a.entry.seq > b.entry.seq
+        }
     }
 
     /// Verifies one journal's chain; `readError` is a problem found while reading (a bad or torn line).

@@ -33,6 +33,8 @@ public struct InboxState: Sendable, Hashable {
     public var lastErrorAt: Timestamp?
     public var lastActivity: Timestamp?
     public var lastSeq = 0
+    /// The last head each thread journal was anchored at (`anchor` lines), by thread.
+    public var anchors: [String: JournalHead] = [:]
     /// Every degraded / auth period, oldest first: (start, end or nil, reason).
     public var incidents: [Incident] = []
 
@@ -99,6 +101,8 @@ public struct InboxState: Sendable, Hashable {
             rejected[file] = RejectedFile(file: file, reason: reason, sha256: sha256, at: ts)
         case .journalRepaired:
             break
+        case let .anchor(heads):
+            for head in heads { anchors[head.thread] = head }
         default:
             throw FormatError(
                 .fold, "\(entry.event.name) belongs in a thread journal, not the inbox journal", line: entry.seq)

@@ -238,7 +238,7 @@ extension ThreadState {
 
         case .inboxCreated, .agentsListed, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered,
             .runtimeDegraded,
-            .runtimeRecovered:
+            .runtimeRecovered, .anchor:
             throw fail("it belongs in the inbox journal, not a thread journal")
         }
         lastSeq = entry.seq

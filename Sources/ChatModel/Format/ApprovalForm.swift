@@ -23,8 +23,18 @@ public enum ApprovalForm {
         if let arguments, !arguments.isEmpty {
             text += CodeFence.block(arguments, language: "json") + "\n"
         }
-        text += "Tick one box and save the file:\n\n- [ ] Approve\n- [ ] Reject\n\n\(noteMarker)\n\n"
+        text += "\(instruction)\n\n- [ ] Approve\n- [ ] Reject\n\n\(noteMarker)\n\n"
         return text
+    }
+
+    /// The line before the boxes.
+    static let instruction = "Tick one box and save the file:"
+
+    /// A line opening or closing a fenced code block: its character and run length.
+    private static func fenceRun(_ line: String) -> (character: Character, length: Int)? {
+        guard let first = line.first, first == "`" || first == "~" else { return nil }
+        let length = line.prefix { $0 == first }.count
+        return length >= 3 ? (first, length) : nil
     }
 
     /// Reads the operator's answer from the request file's text (front matter included or not).
@@ -34,11 +44,27 @@ public enum ApprovalForm {
         var seen: Set<Decision> = []
         var lastItemLine = -1
         let lines = body.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-        var inFence = false
-        for (index, raw) in lines.enumerated() {
+        // The boxes are the ones after the last instruction line: what the runtime asked (the prompt,
+        // the arguments) comes before it, so a prompt holding "- [x] Approve", or a fence it never
+        // closes, cannot answer or hide the boxes. Without that line (an operator removed it), the whole body.
+        let start = lines.lastIndex { $0.trimmingWhitespace == instruction }.map { $0 + 1 } ?? 0
+        var fence: (character: Character, length: Int)?
+        for (index, raw) in lines.enumerated().dropFirst(start) {
             let line = raw.trimmingWhitespace
-            if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle(); continue }
-            guard !inFence, let (checked, label) = taskItem(line) else { continue }
+            if let opener = fenceRun(line) {
+                // A fence closes only with a run of the same character at least as long (CommonMark).
+                if let open = fence {
+                    if opener.character == open.character, opener.length >= open.length,
+                        line.dropFirst(opener.length).trimmingWhitespace.isEmpty
+                    {
+                        fence = nil
+                    }
+                } else {
+                    fence = opener
+                }
+                continue
+            }
+            guard fence == nil, let (checked, label) = taskItem(line) else { continue }
             let word = label.filter { $0 != "*" && $0 != "_" }.trimmingWhitespace.lowercased()
             guard let decision = Decision(rawValue: word) else { continue }
             seen.insert(decision)

@@ -139,8 +139,7 @@ public enum FrontMatter {
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw FormatError(
-                .frontMatter, "\(Self.describe(error)); check the YAML syntax", line: Self.line(of: error))
+            throw FormatError(.frontMatter, Self.describe(error), line: Self.line(of: error))
         } catch {
             throw FormatError(.frontMatter, "invalid YAML; check the syntax")
         }
@@ -170,7 +169,7 @@ public enum FrontMatter {
     {
         switch type {
         case let .string(maxLength):
-            let text = try scalarText(node, key: key, what: "a single value")
+            let text = try scalarText(node, key: key, what: "a single value", asText: true)
             guard text.count <= maxLength else {
                 throw FormatError(
                     .frontMatter, "'\(key)' is longer than \(maxLength) characters; shorten it", line: line(node))
@@ -192,7 +191,7 @@ public enum FrontMatter {
             }
             var items: [String] = []
             for item in sequence {
-                let text = try scalarText(item, key: key, what: "a list of single values")
+                let text = try scalarText(item, key: key, what: "a list of single values", asText: true)
                 guard text.count <= maxLength else {
                     throw FormatError(
                         .frontMatter, "an entry of '\(key)' is longer than \(maxLength) characters", line: line(item))
@@ -203,7 +202,11 @@ public enum FrontMatter {
         }
     }
 
-    private static func scalarText(_ node: Node, key: String, what: String) throws(FormatError) -> String {
+    /// The text of a scalar. With `asText`, an unquoted value that YAML reads as a number or a yes/no
+    /// value (`agent: 12`, `author: true`) is refused: another YAML reader would not see text there.
+    private static func scalarText(_ node: Node, key: String, what: String, asText: Bool = false) throws(FormatError)
+        -> String
+    {
         guard case let .scalar(scalar) = node else {
             throw FormatError(.frontMatter, "'\(key)' must be \(what)", line: line(node))
         }
@@ -211,6 +214,20 @@ public enum FrontMatter {
         if scalar.style == .plain && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL")
         {
             throw FormatError(.frontMatter, "'\(key)' has no value; give it one or remove the line", line: line(node))
+        }
+        if asText, scalar.style == .plain {
+            let kind: String?
+            switch Resolver.default.resolveTag(of: node) {
+            case .int, .float: kind = "a number"
+            case .bool: kind = "a yes/no value"
+            default: kind = nil
+            }
+            if let kind {
+                throw FormatError(
+                    .frontMatter,
+                    "'\(key)' must be text, but YAML reads \(text) as \(kind); put it in quotes (\(key): \"\(text)\") if you mean the text",
+                    line: line(node))
+            }
         }
         return text
     }
@@ -226,14 +243,53 @@ public enum FrontMatter {
         }
     }
 
-    private static func describe(_ error: YamlError) -> String {
+    /// What a YAML error means, in words, and what to do: libyaml's own text ("mapping values are not
+    /// allowed in this context") says neither.
+    static func describe(_ error: YamlError) -> String {
         switch error {
-        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _):
-            return problem
+        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _),
+            let .composer(context, problem, _, _):
+            return explain(problem: problem, context: context?.text ?? "")
         case let .duplicatedKeysInMapping(duplicates, _):
             return "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")); keep one"
         default:
-            return "invalid YAML"
+            return "the front matter is not valid YAML; write one key: value per line"
         }
+    }
+
+    /// Plain words for libyaml's problems (the ones an edited front matter block runs into).
+    static func explain(problem: String, context: String) -> String {
+        let all = problem + " " + context
+        if all.contains("mapping values are not allowed") {
+            return
+                "a value holds ': ' (a colon and a space), which YAML reads as a second key; put the value in quotes, e.g. title: \"Q4: plan\""
+        }
+        if all.contains("found character that cannot start any token") {
+            return "a value starts with a character YAML reserves (a tab, @, ` or %); put the value in quotes"
+        }
+        if all.contains("while scanning a quoted scalar") || all.contains("found unexpected end of stream") {
+            return "a quoted value is not closed; add the closing quote"
+        }
+        if all.contains("could not find expected ':'") || all.contains("did not find expected key")
+            || all.contains("block mapping")
+        {
+            return
+                "a line is not 'key: value' or is indented differently from the others; write one key: value per line, starting at the left margin"
+        }
+        if all.contains("did not find expected node content") || all.contains("expected <block end>") {
+            return
+                "a value is missing or starts with a character YAML reserves ([, {, *, &, !, |, >); put the value in quotes"
+        }
+        if all.contains("found undefined tag handle") || all.contains("tag") {
+            return "YAML tags (!!str, !custom) are not allowed; remove the tag"
+        }
+        if all.contains("alias") || all.contains("anchor") {
+            return "YAML anchors and aliases (&a, *a) are not allowed; write the value out"
+        }
+        if all.contains("tab") {
+            return "the front matter is indented with a tab; use spaces (or no indentation)"
+        }
+        return
+            "the front matter is not valid YAML (\(problem)); write one key: value per line and quote values that hold ': ', '#' or start with a special character"
     }
 }

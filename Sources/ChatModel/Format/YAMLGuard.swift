@@ -30,7 +30,9 @@ enum YAMLGuard {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
                     let line = Int(parser.problem_mark.line) + 1
                     let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
-                    return FormatError(.frontMatter, "\(problem); check the YAML syntax", line: line)
+                    let context = parser.context.map { String(cString: $0) } ?? ""
+                    return FormatError(
+                        .frontMatter, FrontMatter.explain(problem: problem, context: context), line: line)
                 }
                 defer { yaml_event_delete(&event) }
                 let line = Int(event.start_mark.line) + 1

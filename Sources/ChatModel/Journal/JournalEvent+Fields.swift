@@ -64,6 +64,8 @@ extension JournalEvent {
             put("reason", reason)
         case let .journalRepaired(bytes, sha256, file):
             put("bytes", bytes); put("sha256", sha256); put("file", file)
+        case let .anchor(heads):
+            put("detail", JournalHead.detail(heads))
         }
         return out
     }
@@ -176,6 +178,9 @@ extension JournalEvent {
         case "journal_repaired":
             self = .journalRepaired(
                 bytes: try f.int("bytes"), sha256: try f.string("sha256"), file: try f.string("file"))
+        case "anchor":
+            guard let heads = JournalHead.heads(detail: try f.string("detail")) else { throw .init(field: "detail") }
+            self = .anchor(heads: heads)
         default:
             throw .init(field: "event", unknownEvent: name)
         }

@@ -67,6 +67,10 @@ public enum JournalEvent: Sendable, Hashable {
     case runtimeDegraded(reason: String)
     case runtimeRecovered
     case journalRepaired(bytes: Int, sha256: String, file: String)
+    /// The heads of the thread journals a group commit wrote (inbox journal only): each thread's line
+    /// count and last hash, so `audit verify` sees a cut tail, a deleted or replaced journal and a
+    /// rewritten, rehashed suffix (docs/format.md §7.3).
+    case anchor(heads: [JournalHead])
 
     /// The result of an action.
     public enum Outcome: String, Sendable, Hashable, CaseIterable {
@@ -84,7 +88,7 @@ public enum JournalEvent: Sendable, Hashable {
         "approval_answer_invalid", "approval_edited_after_answer", "approval_sent", "regenerate_requested",
         "abort_requested", "control", "daemon_started", "daemon_stopped", "config", "auth_failed", "auth_recovered",
         "runtime_degraded", "runtime_recovered", "journal_repaired", "inbox_created", "agents_listed",
-        "regenerate_failed",
+        "regenerate_failed", "anchor",
     ]
 
     var kindIndex: Int {
@@ -126,6 +130,7 @@ public enum JournalEvent: Sendable, Hashable {
         case .inboxCreated: 34
         case .agentsListed: 35
         case .regenerateFailed: 36
+        case .anchor: 37
         }
     }
 
@@ -149,9 +154,52 @@ public enum JournalEvent: Sendable, Hashable {
             approval
         case .journalRepaired: FileClassifier.journalName
         case .inboxCreated, .agentsListed, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered,
-            .runtimeDegraded, .runtimeRecovered:
+            .runtimeDegraded, .runtimeRecovered, .anchor:
             nil
         }
+    }
+}
+
+/// Where a thread journal ended when an `anchor` line recorded it: its line count and last hash.
+public struct JournalHead: Sendable, Hashable {
+    /// The thread whose journal this is.
+    public var thread: String
+    /// The journal's last line number (its `seq`).
+    public var seq: Int
+    /// That line's `hash`.
+    public var hash: String
+
+    public init(thread: String, seq: Int, hash: String) {
+        self.thread = thread
+        self.seq = seq
+        self.hash = hash
+    }
+
+    /// The `detail` of an `anchor` line: a canonical JSON object from thread id to `"SEQ:HASH"`, keys sorted.
+    static func detail(_ heads: [JournalHead]) -> String {
+        let fields = heads.sorted { $0.thread.utf8.lexicographicallyPrecedes($1.thread.utf8) }
+            .map { ($0.thread, CanonicalJSON.Value.string("\($0.seq):\($0.hash)")) }
+        return String(decoding: CanonicalJSON.encode(fields), as: UTF8.self)
+    }
+
+    /// The heads in an `anchor` line's `detail`; nil when it is not exactly what `detail(_:)` writes.
+    static func heads(detail: String) -> [JournalHead]? {
+        var heads: [JournalHead] = []
+        do throws(CanonicalJSON.DecodingError) {
+            try CanonicalJSON.decodeObject(Array(detail.utf8)) { (key, value) throws(CanonicalJSON.DecodingError) in
+                guard case let .string(text) = value, let colon = text.firstIndex(of: ":"),
+                    let seq = Int(text[..<colon]), seq > 0, Names.isValidThreadName(key)
+                else { throw CanonicalJSON.DecodingError(message: "not SEQ:HASH", offset: 0) }
+                let hash = String(text[text.index(after: colon)...])
+                guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+                else { throw CanonicalJSON.DecodingError(message: "not a SHA-256", offset: 0) }
+                heads.append(JournalHead(thread: key, seq: seq, hash: hash))
+            }
+        } catch {
+            return nil
+        }
+        guard !heads.isEmpty, Self.detail(heads) == detail else { return nil }
+        return heads
     }
 }
 

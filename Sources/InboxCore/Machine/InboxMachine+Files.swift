@@ -204,7 +204,15 @@ extension InboxMachine {
         switch read.content {
         case let .success(content)?: bytes = content
         case let .failure(problem)?:
-            reject(book, file: file, read: read, reason: "\(problem.message); it was not sent")
+            if let size = read.file?.size, size > limit {
+                reject(
+                    book, file: file, read: read,
+                    reason:
+                        "the file is \(size) bytes, over the limit of \(limit) bytes (limits.message_bytes in letterbox.yaml); split it into smaller messages. It was not sent"
+                )
+            } else {
+                reject(book, file: file, read: read, reason: "\(problem.message); it was not sent")
+            }
             return
         case nil:
             return

@@ -232,6 +232,24 @@ public final class InboxMachine {
         out.siteChanged.insert("")
     }
 
+    /// Chains an `anchor` line onto the inbox journal recording where thread journals now end, for the
+    /// shell to stage after their lines are durable (docs/format.md §7.3). Heads already anchored are
+    /// left out; nil when nothing is new. Called by the shell between inputs, when every inbox line the
+    /// machine decided so far is staged, so the chain stays in order.
+    public func anchor(_ heads: [JournalHead], at wall: Timestamp) -> JournalEntry? {
+        let fresh = heads.filter { inboxState.anchors[$0.thread] != $0 }
+            .sorted { $0.thread.utf8.lexicographicallyPrecedes($1.thread.utf8) }
+        guard !fresh.isEmpty else { return nil }
+        let entry = JournalCodec.entry(after: inboxTail, ts: wall, actor: .daemon, event: .anchor(heads: fresh))
+        do {
+            try inboxState.apply(entry)
+        } catch {
+            return nil
+        }
+        inboxTail = entry
+        return entry
+    }
+
     /// Starts a job once the lines before it are durable (it is part of the current batch).
     func enqueue(_ job: Job) {
         out.batches[out.batches.count - 1].jobs.append(job)

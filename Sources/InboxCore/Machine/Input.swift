@@ -109,7 +109,9 @@ public struct FileRead: Sendable, Hashable {
         case .message: return messageBytes
         case .approval: return 1 << 20
         case .control, .threadMeta: return 64 * 1024
-        case .reply, .toolCall, .remote, .unsupported: return 64 << 20  // hashed when rejected
+        // Read only to hash a rejection; a larger file is rejected from its size (fstat), never read, so a
+        // 50 MB file costs nothing however often it is written.
+        case .reply, .toolCall, .remote, .unsupported: return messageBytes
         case .artefact, .draft, .journal: return nil
         }
     }

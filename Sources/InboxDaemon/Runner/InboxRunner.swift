@@ -48,6 +48,8 @@ final class InboxRunner: @unchecked Sendable {
     var requests: GitRequests?
     /// The last git sync error reported (each is logged once).
     var syncFailure: String?
+    /// Thread journals' durable heads not anchored in the inbox journal yet (docs/format.md §7.3).
+    var unanchored: [String: JournalHead] = [:]
 
     /// What the runner hands to the daemon's task group.
     enum Spawn: Sendable {
@@ -106,6 +108,7 @@ final class InboxRunner: @unchecked Sendable {
             inbox: opened.entries, root: root, detail: detail, configuration: configurationSummary(),
             inboxCreatedDetail: WorkspaceInitializer.inboxCreatedDetail(), now: now())
         carryOut(effects)
+        stageAnchor()
     }
 
     /// The effective configuration for the journal (JSON, no secrets).
@@ -195,6 +198,48 @@ final class InboxRunner: @unchecked Sendable {
             }
         }
         carryOut(effects)
+        stageAnchor()
+    }
+
+    // MARK: Anchors
+
+    /// Stages one `anchor` line naming where the thread journals written since the last one now end.
+    /// Their lines are durable already; the anchor rides along with the inbox journal's next write (the
+    /// next group commit, or `flushAnchor` when the daemon goes idle), so it never names a line that a
+    /// crash could lose, and costs no fsync of its own while the daemon is busy.
+    func stageAnchor() {
+        guard !unanchored.isEmpty, let journal = inboxJournal,
+            let entry = machine.anchor(Array(unanchored.values), at: now().wall)
+        else { return }
+        unanchored = [:]
+        if held[""] != nil {
+            held["", default: []].append(.lines([entry]))
+            return
+        }
+        do {
+            try journal.stage(entries: [entry])
+            inboxUnwritten.append(entry)
+        } catch {
+            logger.error("an anchor line was refused", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes a staged anchor now (the daemon is idle, or stopping).
+    func flushAnchor() {
+        guard held[""] == nil, let journal = inboxJournal, journal.hasStaged else { return }
+        let failures = commit([("", journal)])
+        if let error = failures[""] {
+            writeFailed("", error)
+        } else {
+            inboxUnwritten = []
+            git?.touched(workspace.inboxJournalPath)
+        }
+    }
+
+    /// Notes a thread journal's durable head for the next anchor.
+    func noteDurable(_ id: String, _ journal: JournalFile) {
+        guard !id.isEmpty, let head = journal.durable else { return }
+        unanchored[id] = JournalHead(thread: id, seq: head.seq, hash: head.hash)
     }
 
     /// The machine's inputs for a watcher event.
@@ -317,9 +362,14 @@ final class InboxRunner: @unchecked Sendable {
                 logger.error("a journal line was refused", metadata: ["thread.id": "\(id)", "error": "\(error)"])
             }
         }
+        // A staged anchor rides along with this group commit.
+        if held[""] == nil, let inbox = inboxJournal, inbox.hasStaged, !committing.contains(where: { $0.0.isEmpty }) {
+            committing.append(("", inbox))
+        }
         let failures = commit(committing)
         if failures[""] == nil, inboxJournal?.hasStaged != true { inboxUnwritten = [] }
-        for (id, _) in committing where failures[id] == nil {
+        for (id, journal) in committing where failures[id] == nil {
+            noteDurable(id, journal)
             git?.touched(id.isEmpty ? workspace.inboxJournalPath : workspace.journalPath(thread: id))
         }
         for (id, error) in failures.sorted(by: { $0.key < $1.key }) { writeFailed(id, error) }
@@ -498,6 +548,7 @@ final class InboxRunner: @unchecked Sendable {
                         if id.isEmpty { inboxUnwritten += entries }
                         try journal.commit()
                         if id.isEmpty { inboxUnwritten = [] }
+                        noteDurable(id, journal)
                         git?.touched(id.isEmpty ? workspace.inboxJournalPath : workspace.journalPath(thread: id))
                     } catch {
                         failed = error
@@ -587,6 +638,12 @@ final class InboxRunner: @unchecked Sendable {
                 path: folder + "/" + FileClassifier.journalName, tornFolder: workspace.tornFolder, now: now().wall,
                 beneath: workspace.inbox)
             journals[id] = opened.journal
+            // Lines a killed daemon wrote and did not anchor (or a repair just made): anchored next.
+            if let last = opened.entries.last,
+                machine.inbox.anchors[id] != JournalHead(thread: id, seq: last.seq, hash: last.hash)
+            {
+                noteDurable(id, opened.journal)
+            }
             if let kept = opened.repairedTo {
                 logger.warning(
                     "repaired a torn journal line", metadata: ["thread.id": "\(id)", "file.path": "\(kept)"])

@@ -202,8 +202,11 @@ public struct DaemonService: Service, CustomStringConvertible {
                 queue.push(.catchUp)
                 while let batch = await queue.next() {
                     runner.handle(batch)
+                    let stopping = batch.contains(where: { if case .stop = $0 { true } else { false } })
+                    // Idle (or stopping): the anchor staged for the last group commit is written now.
+                    if stopping || !queue.hasPending { runner.flushAnchor() }
                     await runner.commitIfDue()
-                    if batch.contains(where: { if case .stop = $0 { true } else { false } }) { break }
+                    if stopping { break }
                     if batch.contains(where: { if case .gitSync = $0 { true } else { false } }),
                         let reason = await runner.syncGit(request: requests.take())
                     {

@@ -80,7 +80,10 @@ final class BuildPlan {
         guard inboxEntries.count >= knownInbox.lines,
             knownInbox.lines == 0 || inboxEntries[knownInbox.lines - 1].hash == knownInbox.lastHash
         else { throw NeedsFullBuild(reason: "the inbox journal was rewritten") }
-        for entry in inboxEntries[knownInbox.lines...] { try auditRows.append(AuditPages.row(entry, journal: "inbox")) }
+        // Anchor lines are bookkeeping for `audit verify`, not events anyone reads (docs/format.md §7.7).
+        for entry in inboxEntries[knownInbox.lines...] where entry.event.name != "anchor" {
+            try auditRows.append(AuditPages.row(entry, journal: "inbox"))
+        }
         let inboxChain = JournalText.verifyChain(inboxEntries) ?? inboxReadError
         manifest.inboxJournal = Manifest.JournalRecord(
             lines: inboxEntries.count, lastHash: inboxEntries.last?.hash ?? JournalCodec.genesis,

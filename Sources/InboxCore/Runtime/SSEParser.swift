@@ -1,15 +1,13 @@
-import InboxCore
-
 /// One server-sent event: what a `data:` block (and its `event:` / `id:` fields) dispatches.
-struct SSEEvent: Sendable, Hashable {
+public struct SSEEvent: Sendable, Hashable {
     /// The `event:` field, "message" when absent.
-    var type: String
+    public var type: String
     /// The `data:` lines joined with "\n".
-    var data: String
+    public var data: String
     /// The last `id:` seen so far in the stream, if any.
-    var lastEventID: String?
+    public var lastEventID: String?
 
-    init(type: String = "message", data: String, lastEventID: String? = nil) {
+    public init(type: String = "message", data: String, lastEventID: String? = nil) {
         self.type = type
         self.data = data
         self.lastEventID = lastEventID
@@ -28,20 +26,25 @@ struct SSEEvent: Sendable, Hashable {
 /// - A line, or an event's data, longer than `maxLineBytes` throws `LineTooLong` as soon as it goes
 ///   over, so a hostile stream costs at most that much memory (the caller then drops the stream).
 /// - At the end of the stream an event that was not ended by a blank line is discarded (as browsers do).
-struct SSEParser: Sendable {
+public struct SSEParser: Sendable {
     /// A line (or one event's data) went over the limit.
-    struct LineTooLong: Error, Sendable, Hashable, CustomStringConvertible {
-        var limit: Int
+    public struct LineTooLong: Error, Sendable, Hashable, CustomStringConvertible {
+        public var limit: Int
         /// The line's first bytes, so the caller can say which event it was.
-        var prefix: [UInt8]
+        public var prefix: [UInt8]
 
-        var description: String {
+        public init(limit: Int, prefix: [UInt8]) {
+            self.limit = limit
+            self.prefix = prefix
+        }
+
+        public var description: String {
             "an event-stream line is longer than the \(SSEParser.describe(bytes: limit)) limit"
         }
     }
 
     /// The most bytes one line, or one event's data, may have.
-    let maxLineBytes: Int
+    public let maxLineBytes: Int
     private var line: [UInt8] = []
     /// The previous chunk ended in CR: a LF at the start of the next one belongs to that line end.
     private var afterCR = false
@@ -55,12 +58,12 @@ struct SSEParser: Sendable {
     /// How many bytes `prefix` keeps of a line that is too long.
     static let prefixBytes = 256
 
-    init(maxLineBytes: Int = 8 << 20) {
+    public init(maxLineBytes: Int = 8 << 20) {
         self.maxLineBytes = max(1, maxLineBytes)
     }
 
     /// Feeds the next bytes of the stream; returns the events they complete, in order.
-    mutating func feed(_ bytes: some Collection<UInt8>) throws(LineTooLong) -> [SSEEvent] {
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(LineTooLong) -> [SSEEvent] {
         let result: Result<Void, LineTooLong>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(LineTooLong) in try scan(buffer) }
         }
@@ -77,7 +80,7 @@ struct SSEParser: Sendable {
     /// The stream ended: whatever was not ended by a blank line (an unterminated line, an event
     /// without its blank line) is discarded, as the standard says. Always empty; callers use it so that
     /// they stay correct if a future reading dispatches a trailing event.
-    mutating func finish() -> [SSEEvent] {
+    public mutating func finish() -> [SSEEvent] {
         line = []
         data = []
         hasData = false
@@ -190,7 +193,7 @@ struct SSEParser: Sendable {
     }
 
     /// "8 MiB", "512 KiB", "300 bytes".
-    static func describe(bytes: Int) -> String {
+    public static func describe(bytes: Int) -> String {
         if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
         if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
         return "\(bytes)-byte"
