@@ -133,7 +133,7 @@ struct AGUIPeerTests {
             try scratch.write("t/del.md", "Please delete report.md")
             await scratch.waitUntil("the approval request") { scratch.exists("t/del.reply.approval-1.md") }
             let request = try #require(scratch.read("t/del.reply.approval-1.md"))
-            #expect(request.contains("tool: delete_file") && request.contains(#"{"path": "report.md"}"#))
+            #expect(request.contains("tool: delete_file") && request.contains(#""path" : "report.md""#))
             #expect(try Self.run(scratch, "t", message: "del")?.status == .awaitingApproval)
             #expect(scratch.read("t/del.reply.tool-1.md")?.contains("status: pending") == true)
 

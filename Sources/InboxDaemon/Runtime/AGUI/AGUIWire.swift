@@ -147,6 +147,10 @@ enum AGUIEvent: Sendable, Hashable {
         /// Umbraco AI carries the tool and its arguments in the interrupt's payload.
         var toolName: String?
         var arguments: String?
+        /// What a resume's payload may hold (AG-UI 1.0); pydantic-ai's: `approved`, `editedArgs`, `reason`.
+        var responseSchema: JSONValue?
+        /// When the agent stops waiting (AG-UI 1.0 `expiresAt`, RFC 3339).
+        var expiresAt: String?
     }
 
     /// The event's wire name, for messages.
@@ -358,7 +362,9 @@ enum AGUIEvent: Sendable, Hashable {
             message: value["message"]?.stringValue ?? payload?["message"]?.stringValue
                 ?? value["title"]?.stringValue,
             toolCallID: value["toolCallId"]?.stringValue ?? payload?["toolCallId"]?.stringValue,
-            toolName: payload?["toolName"]?.stringValue, arguments: arguments)
+            toolName: payload?["toolName"]?.stringValue, arguments: arguments,
+            responseSchema: value["responseSchema"].flatMap { $0.isNull ? nil : $0 },
+            expiresAt: value["expiresAt"]?.stringValue)
     }
 
     /// Required and optional string fields, with errors that name the event.
