@@ -14,7 +14,8 @@ struct Letterbox: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, DaemonCommand.self,
             BuildCommand.self, AbortCommand.self, RetryCommand.self, RegenerateCommand.self, ApproveCommand.self,
-            EditCommand.self, RejectCommand.self, RespondCommand.self, CancelCommand.self, AuditCommand.self, RuntimeCommand.self, BuildWorkerCommand.self,
+            EditCommand.self, RejectCommand.self, RespondCommand.self, CancelCommand.self, AuditCommand.self,
+            RuntimeCommand.self, BuildWorkerCommand.self,
         ]
     )
 }

@@ -147,7 +147,8 @@ struct ApprovalAndControlTests {
 
     @Test("§6.4: edit reads the json args block as canonical JSON, checked against the schema")
     func editReading() throws {
-        let schema = #"{"type":"object","properties":{"path":{"type":"string","enum":["a.md","b.md"]}},"required":["path"]}"#
+        let schema =
+            #"{"type":"object","properties":{"path":{"type":"string","enum":["a.md","b.md"]}},"required":["path"]}"#
         let offer = ApprovalForm.Offer(
             decisions: [.approve, .edit, .reject, .cancel], schema: schema,
             argumentsSHA256: ApprovalForm.argumentsDigest(#"{"path":"a.md"}"#))

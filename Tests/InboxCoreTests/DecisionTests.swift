@@ -23,7 +23,9 @@ struct DecisionTests {
         return sim
     }
 
-    static func toolCall(_ id: String = "int-1", call: String = "call-1", expiresAt: Timestamp? = nil) -> ApprovalRequest {
+    static func toolCall(_ id: String = "int-1", call: String = "call-1", expiresAt: Timestamp? = nil)
+        -> ApprovalRequest
+    {
         ApprovalRequest(
             runtimeID: id, prompt: "Restart backup on db-1?", toolCallID: call, tool: "restart_service",
             arguments: #"{"host":"db-1","service":"backup"}"#, decisions: [.approve, .edit, .reject, .cancel],
@@ -63,7 +65,9 @@ struct DecisionTests {
     func fileShape() throws {
         let sim = waiting([Self.toolCall(expiresAt: Timestamp(milliseconds: 1_800_000_600_000))])
         let text = sim.text("ops", "hello.reply.approval-1.md")
-        #expect(text.contains("decisions: \"approve,edit,reject,cancel\"") || text.contains("decisions: approve,edit,reject,cancel"))
+        #expect(
+            text.contains("decisions: \"approve,edit,reject,cancel\"")
+                || text.contains("decisions: approve,edit,reject,cancel"))
         #expect(text.contains("- [ ] Approve\n- [ ] Edit"))
         #expect(!text.contains("Respond"))
         #expect(text.contains("Note (the reason for Reject; optional otherwise):"))
@@ -148,8 +152,10 @@ struct DecisionTests {
         let text = sim.text("ops", "hello.reply.approval-1.md")
         sim.save("ops", "hello.reply.approval-1.md", text + "\n")
         sim.advance(100)
-        sim.save("ops", "hello.reply.approval-1.md", text.replacing("- [ ] Approve", with: "- [x] Approve")
-            .replacing("- [ ] Reject", with: "- [X] Reject"))
+        sim.save(
+            "ops", "hello.reply.approval-1.md",
+            text.replacing("- [ ] Approve", with: "- [x] Approve")
+                .replacing("- [ ] Reject", with: "- [X] Reject"))
         sim.advance(100)
         let reasons = try #require(sim.state().approval("hello.reply.approval-1")?.invalidAnswers)
         #expect(reasons.count == 2)

@@ -36,12 +36,14 @@ struct DecisionDaemonTests {
             let request = try #require(scratch.read("runbook/restart.reply.approval-1.md"))
             #expect(request.contains("- [ ] Edit") && !request.contains("Respond"), "the runtime's decisions")
             // Unchanged arguments are not an edit: journaled, nothing sent.
-            try Self.edit(scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"service":"backup","host":"db-1"}"#)
+            try Self.edit(
+                scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"service":"backup","host":"db-1"}"#)
             await scratch.waitUntil("not ready") {
                 try scratch.state("runbook").approval("restart.reply.approval-1")?.invalidAnswers.last?.contains(
                     "unchanged") == true
             }
-            try Self.edit(scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"host":"db-2","service":"backup"}"#)
+            try Self.edit(
+                scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"host":"db-2","service":"backup"}"#)
             await scratch.waitUntil("the run completes") {
                 try scratch.state("runbook").message("restart")?.delivery == .replied
             }
@@ -62,14 +64,16 @@ struct DecisionDaemonTests {
         try scratch.thread("runbook", agent: "operator")
         try await DaemonHarness.run(scratch) { runtime in
             #expect(throws: StoreError.self) {
-                try Outbox.decide(ControlRequest(action: .approve), thread: "runbook", stamp: "t0", in: scratch.workspace)
+                try Outbox.decide(
+                    ControlRequest(action: .approve), thread: "runbook", stamp: "t0", in: scratch.workspace)
             }
             try scratch.write("runbook/drop.md", "Restart it.")
             await scratch.waitUntil("the approval request") { try scratch.state("runbook").pendingApprovals.count == 1 }
             // Respond is not offered for a tool call: refused before any file is written.
             #expect(throws: FormatError.self) {
                 try Outbox.decide(
-                    ControlRequest(action: .respond, note: "done"), thread: "runbook", stamp: "t1", in: scratch.workspace)
+                    ControlRequest(action: .respond, note: "done"), thread: "runbook", stamp: "t1",
+                    in: scratch.workspace)
             }
             let decided = try Outbox.decide(
                 ControlRequest(action: .reject, note: "db-1 is the primary"), thread: "runbook", stamp: "t2",
@@ -85,7 +89,8 @@ struct DecisionDaemonTests {
             #expect(!record.contains("Waiting for the result"))
             #expect(Self.status(scratch.read("runbook/drop.reply.approval-1.md")) == "rejected")
             #expect(throws: StoreError.self) {
-                try Outbox.decide(ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
+                try Outbox.decide(
+                    ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
             }
         }
     }
@@ -99,7 +104,8 @@ struct DecisionDaemonTests {
             await scratch.waitUntil("the approval request") { scratch.exists("runbook/restart.reply.approval-1.md") }
             let request = try #require(scratch.read("runbook/restart.reply.approval-1.md"))
             #expect(request.contains("- [ ] Edit"), "responseSchema has editedArgs, so Edit is offered")
-            try Self.edit(scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"host":"db-7","service":"backup"}"#)
+            try Self.edit(
+                scratch, "runbook/restart.reply.approval-1.md", arguments: #"{"host":"db-7","service":"backup"}"#)
             await scratch.waitUntil("the run completes") {
                 try ReferenceAGUITests.run(scratch, "runbook", "restart")?.status == .complete
             }
@@ -156,12 +162,19 @@ struct DecisionDaemonTests {
             let approval = try #require(lines.first { $0.contains("|runbook|") })
             #expect(
                 approval
-                    == "--from-letterbox|runbook|\(scratch.inbox)/runbook/restart.reply.approval-1.md|approval needed: restart_service"
+                    == "--from-letterbox|runbook|\(scratch.inbox)/runbook/restart.reply.approval-1.md|approval needed for restart_service"
             )
             let failed = try #require(lines.first { $0.contains("|lost|") })
             #expect(failed.hasPrefix("--from-letterbox|lost|\(scratch.inbox)/lost/hi.md|"))
             #expect(failed.contains("nobody"), "the reason names the unknown agent: \(failed)")
             #expect(!FileManager.default.fileExists(atPath: scratch.root + "/pwned"))
+            // The same two in `status --json`'s attention section, oldest first.
+            let report = StatusReport(try InboxReader.read(scratch.workspace), workspace: try scratch.workspace)
+            #expect(Set(report.attention.map(\.kind)) == ["approval", "failed"])
+            #expect(report.attention.first { $0.kind == "approval" }?.file == "restart.reply.approval-1.md")
+            #expect(report.attention.first { $0.kind == "failed" }?.thread == "lost")
+            let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+            #expect(json.contains(#""attention":["#))
         }
     }
 }

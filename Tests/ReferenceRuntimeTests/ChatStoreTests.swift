@@ -73,7 +73,8 @@ struct ChatStoreTests {
         #expect(!parked)
 
         #expect(throws: APIError.self) {
-            try store.answer(approvalId: "apr_000001", decision: .respond, note: "done", arguments: nil, now: Self.at(4))
+            try store.answer(
+                approvalId: "apr_000001", decision: .respond, note: "done", arguments: nil, now: Self.at(4))
         }
         #expect(throws: APIError.self) {
             try store.answer(

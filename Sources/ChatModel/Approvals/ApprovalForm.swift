@@ -74,7 +74,9 @@ public enum ApprovalForm {
             text += "Tool: `\(tool.replacingBackticks)`\n\n"
         }
         if let arguments, !arguments.isEmpty {
-            text += decisions.contains(.edit) ? "Arguments (to change them, edit this block and tick Edit):\n\n" : "Arguments:\n\n"
+            text +=
+                decisions.contains(.edit)
+                ? "Arguments (to change them, edit this block and tick Edit):\n\n" : "Arguments:\n\n"
             text += CodeFence.block(JSONDocument.prettyPrinted(arguments), language: argumentsInfo) + "\n"
         }
         if let expiresAt {
@@ -197,7 +199,8 @@ public enum ApprovalForm {
             return .answered(.edit, note: note, arguments: canonical)
         case .respond:
             guard let note, !note.trimmingWhitespace.isEmpty else {
-                return .invalid(reason: "Respond is ticked but there is no answer below the Note line; write it and save again")
+                return .invalid(
+                    reason: "Respond is ticked but there is no answer below the Note line; write it and save again")
             }
             return .answered(.respond, note: note, arguments: nil)
         case .approve, .reject, .cancel:

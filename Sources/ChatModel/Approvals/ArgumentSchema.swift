@@ -30,7 +30,9 @@ public enum ArgumentSchema {
                 return
             }
         }
-        if let allowed = rules["enum"], case let .array(options) = allowed, !options.contains(where: { same($0, value) }) {
+        if let allowed = rules["enum"], case let .array(options) = allowed,
+            !options.contains(where: { same($0, value) })
+        {
             found.append("\(path) must be one of \(options.map(\.canonicalText).joined(separator: ", "))")
         }
         if let constant = rules["const"], !same(constant, value) {

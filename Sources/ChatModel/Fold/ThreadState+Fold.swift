@@ -178,7 +178,8 @@ extension ThreadState {
             guard runs[run] != nil else { throw fail("run '\(run)' never started") }
             runs[run]?.customEvents.append(detail)
 
-        case let .approvalRequested(approval, run, file, toolCall, tool, runtimeID, decisions, expiresAt, schema, digest):
+        case let .approvalRequested(
+            approval, run, file, toolCall, tool, runtimeID, decisions, expiresAt, schema, digest):
             guard let state = runs[run], !state.status.isFinished else { throw fail("run '\(run)' is not in flight") }
             guard approvalRun[approval] == nil else { throw fail("approval '\(approval)' was already requested") }
             approvalRun[approval] = run

@@ -390,7 +390,8 @@ extension InboxMachine {
                     return .failure(
                         pending.isEmpty
                             ? "nothing is pending: no approval waits for a decision"
-                            : "no pending approval is called '\(id)' (pending: \(pending.map(\.id).joined(separator: ", ")))")
+                            : "no pending approval is called '\(id)' (pending: \(pending.map(\.id).joined(separator: ", ")))"
+                    )
                 }
                 target = found
             } else {
@@ -404,7 +405,8 @@ extension InboxMachine {
                 target = pending[0]
             }
             guard let decision = Decision(rawValue: request.action.rawValue) else { return .failure("not a decision") }
-            switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target)) {
+            switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target))
+            {
             case let .invalid(reason):
                 append(book, .operator, .approvalAnswerInvalid(approval: target.id, reason: reason))
                 return .failure(reason)

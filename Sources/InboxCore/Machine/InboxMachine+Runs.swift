@@ -146,7 +146,8 @@ extension InboxMachine {
             let why: String =
                 switch decided?.answer?.decision {
                 case .reject?: "the operator rejected it"
-                case .cancel?: decided?.expired == true ? "the request expired and was cancelled" : "the operator cancelled it"
+                case .cancel?:
+                    decided?.expired == true ? "the request expired and was cancelled" : "the operator cancelled it"
                 default: "the run ended before it ran"
                 }
             writeToolRecord(book, active, call, file: file, status: "not-run", create: false, notRun: why)

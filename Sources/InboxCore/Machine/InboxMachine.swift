@@ -226,7 +226,7 @@ public final class InboxMachine {
     private func noticeAttention(_ book: ThreadMachine, _ event: JournalEvent) {
         switch event {
         case let .approvalRequested(_, _, file, _, tool, _, _, _, _, _):
-            let reason = tool.map { "approval needed: \($0)" } ?? "approval needed"
+            let reason = tool.map { "approval needed for \($0)" } ?? "approval needed"
             out.attention.append(AttentionNotice(thread: book.id, file: file, kind: "approval", reason: reason))
         case let .failed(message, reason, _):
             let file = book.state.message(message)?.file ?? message + ".md"

@@ -72,7 +72,8 @@ public enum Outbox {
             guard let found = pending.first(where: { $0.id == id || $0.file == id || $0.runtimeID == id }) else {
                 throw StoreError(
                     .notFound,
-                    "no pending approval '\(id)' in thread '\(thread)' (pending: \(pending.map(\.id).joined(separator: ", ")))")
+                    "no pending approval '\(id)' in thread '\(thread)' (pending: \(pending.map(\.id).joined(separator: ", ")))"
+                )
             }
             target = found
         } else {
@@ -91,7 +92,8 @@ public enum Outbox {
         checked.target = target.id
         switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target)) {
         case let .invalid(reason):
-            throw FormatError(.approval, reason, path: workspace.relative(workspace.threadFolder(thread) + "/" + target.file))
+            throw FormatError(
+                .approval, reason, path: workspace.relative(workspace.threadFolder(thread) + "/" + target.file))
         case let .answered(_, _, arguments):
             checked.arguments = arguments
         case .unanswered:

@@ -153,11 +153,17 @@ public struct StatusReport: Encodable, Sendable {
     }
 
     /// What in a thread waits on the operator: each pending approval, each message failed for good.
-    public static func attention(_ state: ThreadState) -> [(file: String, kind: String, reason: String, since: Timestamp)] {
+    public static func attention(_ state: ThreadState) -> [(
+        file: String, kind: String, reason: String, since: Timestamp
+    )] {
         var items: [(file: String, kind: String, reason: String, since: Timestamp)] = []
         for approval in state.pendingApprovals {
             let what = approval.tool.map { "approval needed for \($0)" } ?? "approval needed"
-            items.append((approval.file, "approval", approval.expired ? "\(what) (expired: cancel it)" : what, approval.requestedAt))
+            items.append(
+                (
+                    approval.file, "approval", approval.expired ? "\(what) (expired: cancel it)" : what,
+                    approval.requestedAt
+                ))
         }
         for message in state.messages {
             if case let .failed(why) = message.delivery {

@@ -60,8 +60,10 @@ actor AGUIInterrupts {
             case "cancelled":
                 continue
             case "resolved" where answer.payload?.approved != nil:
-                if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.canonicalText) {
-                    return .refuse(code: "invalid_payload", message: "editedArgs for '\(answer.interruptId)': \(problem)")
+                if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.canonicalText)
+                {
+                    return .refuse(
+                        code: "invalid_payload", message: "editedArgs for '\(answer.interruptId)': \(problem)")
                 }
                 continue
             case "resolved":

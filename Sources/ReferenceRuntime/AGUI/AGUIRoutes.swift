@@ -64,7 +64,8 @@ struct AGUIRoutes: Sendable {
                 let decision =
                     answer.status == "cancelled"
                     ? "cancel"
-                    : answer.payload?.approved == true ? (answer.payload?.editedArgs == nil ? "approve" : "edit") : "reject"
+                    : answer.payload?.approved == true
+                        ? (answer.payload?.editedArgs == nil ? "approve" : "edit") : "reject"
                 await state.recordAGUI(
                     .approvalAnswered, key: key, thread: input.threadId, message: interrupt.id, agent: agent,
                     content: decision)

@@ -1,4 +1,5 @@
 import ChatModel
+
 /// A step of an AG-UI run: an event to send, or the agent's pause (the stream interval).
 enum AGUIStep: Sendable, Equatable {
     case event(AGUIEvent)

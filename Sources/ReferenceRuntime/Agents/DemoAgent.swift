@@ -154,7 +154,9 @@ enum DemoAgent: String, Sendable, CaseIterable {
     /// Why `arguments` cannot be run (not JSON, not an object, not the tool's schema), or nil.
     static func problem(with arguments: String) -> String? {
         let value: JSONDocument
-        do { value = try JSONDocument(parsing: arguments) } catch { return "the arguments are not JSON: \(error.reason)" }
+        do { value = try JSONDocument(parsing: arguments) } catch {
+            return "the arguments are not JSON: \(error.reason)"
+        }
         guard let schema = try? JSONDocument(parsing: toolSchema) else { return nil }
         let problems = ArgumentSchema.problems(value, schema: schema)
         return problems.isEmpty ? nil : "the arguments do not fit \(toolName): " + problems.joined(separator: "; ")

@@ -242,7 +242,8 @@ struct ChatStore: Sendable {
         var edited: String?
         if decision == .edit {
             guard let arguments else {
-                throw APIError(.badRequest, "missing_field", "an edit needs 'arguments': the tool's new arguments as JSON text")
+                throw APIError(
+                    .badRequest, "missing_field", "an edit needs 'arguments': the tool's new arguments as JSON text")
             }
             if let problem = DemoAgent.problem(with: arguments) {
                 throw APIError(.unprocessableContent, "invalid_arguments", problem)

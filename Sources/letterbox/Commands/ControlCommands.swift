@@ -132,7 +132,8 @@ struct RespondCommand: DecisionCommand {
 
 struct CancelCommand: DecisionCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Withdraw a pending approval request (the only decision left once it expired).")
+        commandName: "cancel", abstract: "Withdraw a pending approval request (the only decision left once it expired)."
+    )
     @Argument(help: "The thread.") var thread: String
     @OptionGroup var on: DecisionTarget
     @Option(help: "A note kept in the journal.") var note: String?

@@ -315,7 +315,9 @@ public struct AGUIClient: ChatRuntime {
         switch answer.decision {
         case .approve, .edit:
             var members: [String: JSONValue] = ["approved": true]
-            if answer.decision == .edit, let text = answer.arguments, let edited = try? JSONValue(parsing: Array(text.utf8)) {
+            if answer.decision == .edit, let text = answer.arguments,
+                let edited = try? JSONValue(parsing: Array(text.utf8))
+            {
                 members["editedArgs"] = edited
             }
             if let note { members["reason"] = .string(note) }

@@ -469,7 +469,9 @@ struct AGUIRun: Sendable {
     /// (whose schema, if it describes the arguments, edits must meet); any other interrupt asks for
     /// input, so it can be responded to or cancelled, and approved or rejected when the schema has
     /// `approved` (or there is none).
-    static func offer(for interrupt: AGUIEvent.Interrupt, dialect: AGUIDialect) -> (decisions: [Decision], schema: String?) {
+    static func offer(for interrupt: AGUIEvent.Interrupt, dialect: AGUIDialect) -> (
+        decisions: [Decision], schema: String?
+    ) {
         let properties = interrupt.responseSchema?["properties"]?.objectValue
         let isToolCall = interrupt.toolCallID != nil || interrupt.reason == "tool_call" || interrupt.toolName != nil
         guard isToolCall else {
