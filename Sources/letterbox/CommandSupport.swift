@@ -60,6 +60,19 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// A small text file's contents (`-`: standard input), for options like `--args-file`.
+    static func readInput(_ path: String, maxBytes: Int = 64 * 1024) throws -> String {
+        let bytes: [UInt8] =
+            path == "-"
+            ? Array(FileHandle.standardInput.readDataToEndOfFile().prefix(maxBytes + 1))
+            : try FileSystem.readFile(path, maxBytes: maxBytes)
+        guard bytes.count <= maxBytes, let text = String(validating: bytes, as: UTF8.self) else {
+            Terminal.error("\(path == "-" ? "standard input" : path): not UTF-8 text of at most \(maxBytes) bytes")
+            throw Exit.dataError
+        }
+        return text
+    }
+
     /// The current time as a journal timestamp.
     static func now() -> Timestamp { Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
 

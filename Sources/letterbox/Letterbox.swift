@@ -15,8 +15,8 @@ struct Letterbox: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, NewCommand.self, SendCommand.self, StatusCommand.self, DaemonCommand.self,
             BuildCommand.self, AbortCommand.self, RetryCommand.self, RegenerateCommand.self, ApproveCommand.self,
-            RejectCommand.self, SiteServeCommand.self, AuditCommand.self, RuntimeCommand.self, SyncCommand.self,
-            LeaseCommand.self, BuildWorkerCommand.self,
+            EditCommand.self, RejectCommand.self, RespondCommand.self, CancelCommand.self, SiteServeCommand.self,
+            AuditCommand.self, RuntimeCommand.self, SyncCommand.self, LeaseCommand.self, BuildWorkerCommand.self,
         ]
     )
 }

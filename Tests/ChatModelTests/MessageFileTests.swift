@@ -101,9 +101,11 @@ struct ApprovalAndControlTests {
         "---\nid: x\nrole: approval\nagent: ops\ncreated: \"2026-11-21T09:30:00.125Z\"\nstatus: pending\n---\n"
         + ApprovalForm.body(prompt: "Delete .env?", tool: "delete_file", arguments: "{\"path\": \".env\"}")
 
+    static let offer = ApprovalForm.Offer(decisions: Decision.basic)
+
     @Test("§6.4: an untouched request is not an answer")
     func untouched() {
-        #expect(ApprovalForm.read(Self.request) == .unanswered)
+        #expect(ApprovalForm.read(Self.request, offer: Self.offer) == .unanswered)
     }
 
     @Test(
@@ -114,14 +116,16 @@ struct ApprovalAndControlTests {
         ])
     func oneTick(from: String, to: String, decision: Decision) {
         let answered = Self.request.replacingFirst(from, with: to) + "Only the staging copy, please.\n"
-        #expect(ApprovalForm.read(answered) == .answered(decision, note: "Only the staging copy, please."))
+        #expect(
+            ApprovalForm.read(answered, offer: Self.offer)
+                == .answered(decision, note: "Only the staging copy, please.", arguments: nil))
     }
 
     @Test("§6.4: two ticks is not an answer, and says why")
     func twoTicks() {
         let both = Self.request.replacingFirst("- [ ] Approve", with: "- [x] Approve").replacingFirst(
             "- [ ] Reject", with: "- [x] Reject")
-        guard case let .invalid(reason) = ApprovalForm.read(both) else {
+        guard case let .invalid(reason) = ApprovalForm.read(both, offer: Self.offer) else {
             Issue.record("two ticks accepted")
             return
         }
@@ -130,7 +134,7 @@ struct ApprovalAndControlTests {
 
     @Test("§6.4: removing the boxes is not an answer")
     func boxesRemoved() {
-        guard case .invalid = ApprovalForm.read("---\nid: x\n---\nI approve!\n") else {
+        guard case .invalid = ApprovalForm.read("---\nid: x\n---\nI approve!\n", offer: Self.offer) else {
             Issue.record("accepted")
             return
         }
@@ -139,7 +143,41 @@ struct ApprovalAndControlTests {
     @Test("§6.4: boxes inside the quoted arguments do not count")
     func boxesInCode() {
         let text = ApprovalForm.body(prompt: "Run?", tool: "t", arguments: "- [x] Approve")
-        #expect(ApprovalForm.read(text) == .unanswered)
+        #expect(ApprovalForm.read(text, offer: Self.offer) == .unanswered)
+    }
+
+    @Test("§6.4: edit reads the json args block as canonical JSON, checked against the schema")
+    func editReading() throws {
+        let schema =
+            #"{"type":"object","properties":{"path":{"type":"string","enum":["a.md","b.md"]}},"required":["path"]}"#
+        let offer = ApprovalForm.Offer(
+            decisions: [.approve, .edit, .reject, .cancel], schema: schema,
+            argumentsSHA256: ApprovalForm.argumentsDigest(#"{"path":"a.md"}"#))
+        let body = ApprovalForm.body(
+            prompt: "Delete?", tool: "delete_file", arguments: #"{"path":"a.md"}"#, decisions: offer.decisions)
+        #expect(body.contains("```json args\n{\n  \"path\""))
+        let ticked = body.replacingFirst("- [ ] Edit", with: "- [x] Edit")
+        guard case let .invalid(same) = ApprovalForm.read(ticked, offer: offer) else {
+            Issue.record("an unchanged edit was accepted")
+            return
+        }
+        #expect(same.contains("unchanged"))
+        let other = ticked.replacingFirst("\"a.md\"", with: "\"b.md\"")
+        #expect(ApprovalForm.read(other, offer: offer) == .answered(.edit, note: nil, arguments: #"{"path":"b.md"}"#))
+        let bad = ticked.replacingFirst("\"a.md\"", with: "\"c.md\"")
+        guard case let .invalid(why) = ApprovalForm.read(bad, offer: offer) else {
+            Issue.record("an edit outside the schema was accepted")
+            return
+        }
+        #expect(why.contains("$.path must be one of \"a.md\", \"b.md\""), "\(why)")
+    }
+
+    @Test("§6.4: the daemon's status rewrite keeps the body as the operator saved it")
+    func statusRewrite() throws {
+        let saved = Self.request.replacingFirst("- [ ] Approve", with: "- [x] Approve") + "my note\n"
+        let updated = try #require(ApprovalForm.withStatus(saved, status: "approved"))
+        #expect(updated == saved.replacingFirst("status: pending", with: "status: approved"))
+        #expect(ApprovalForm.withStatus(updated, status: "approved") == nil)
     }
 
     /// Found by `make fuzz` (approval-form): the prompt is the runtime's text, written above the boxes.
@@ -180,7 +218,7 @@ struct ApprovalAndControlTests {
             _ = try ControlRequest.parse(fileName: "stop.md", bytes: [])
             Issue.record("accepted")
         } catch {
-            #expect(error.message.contains("abort, retry, regenerate, approve, reject"))
+            #expect(error.message.contains("abort, retry, regenerate, approve, edit, reject, respond, cancel"))
         }
     }
 

@@ -133,7 +133,7 @@ struct AGUIPeerTests {
             try scratch.write("t/del.md", "Please delete report.md")
             await scratch.waitUntil("the approval request") { scratch.exists("t/del.reply.approval-1.md") }
             let request = try #require(scratch.read("t/del.reply.approval-1.md"))
-            #expect(request.contains("tool: delete_file") && request.contains(#"{"path": "report.md"}"#))
+            #expect(request.contains("tool: delete_file") && request.contains(#""path" : "report.md""#))
             #expect(try Self.run(scratch, "t", message: "del")?.status == .awaitingApproval)
             #expect(scratch.read("t/del.reply.tool-1.md")?.contains("status: pending") == true)
 
@@ -335,7 +335,9 @@ struct AGUIPeerTests {
             await scratch.waitUntil("their files") { scratch.exists("d/deploy.reply.approval-2.md") }
             let first = try #require(scratch.read("d/deploy.reply.approval-1.md"))
             #expect(first.contains("Deploy to production?") && first.contains("tool: deploy"))
-            #expect(first.contains(#"{"environment": "production", "version": "1.4.2"}"#))
+            // The proposed arguments, indented (docs/format.md §6.4).
+            let indented = "```json args\n{\n  \"environment\" : \"production\",\n  \"version\" : \"1.4.2\"\n}"
+            #expect(first.contains(indented))
             #expect(scratch.read("d/deploy.reply.approval-2.md")?.contains("Also notify the team?") == true)
             #expect(try scratch.journal("d").contains { $0.event.name == "state" })
 
@@ -440,7 +442,7 @@ struct AGUIPeerTests {
             await scratch.waitUntil("the approval request") { scratch.exists("u/publish.reply.approval-1.md") }
             let request = try #require(scratch.read("u/publish.reply.approval-1.md"))
             #expect(request.contains("Publish the home page?") && request.contains("tool: publish_content"))
-            #expect(request.contains(#"{"node":"home"}"#) || request.contains(#"{"node": "home"}"#))
+            #expect(request.contains(#""node" : "home""#))
             try Self.tick(scratch, "u/publish.reply.approval-1.md", "Approve")
             await scratch.waitUntil("replied") { try Self.replied(scratch, "u", "publish") }
             let resume = try #require(peer.log("request").last?["body"]?["resume"])

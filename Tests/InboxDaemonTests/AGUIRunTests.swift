@@ -109,9 +109,40 @@ struct AGUIRunTests {
                     runtimeID: "int-1", prompt: "Deploy?", toolCallID: "tc", tool: "deploy", arguments: #"{"v":1}"#),
                 ApprovalRequest(
                     runtimeID: "int-2", prompt: "The agent asks for your approval (confirmation).", toolCallID: nil,
-                    tool: nil, arguments: nil),
+                    tool: nil, arguments: nil, decisions: [.approve, .reject, .respond, .cancel]),
             ])
         #expect(Self.end(of: updates) == .interrupted)
+    }
+
+    @Test("AG-UI 1.0 tool results with content parts: text kept, images and documents as safe placeholders")
+    func contentParts() {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"TOOL_CALL_START","toolCallId":"tc","toolCallName":"shot"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"tc"}"#,
+            #"{"type":"TOOL_CALL_RESULT","messageId":"tm","toolCallId":"tc","content":[{"type":"text","text":"Here it is"},{"type":"image","source":{"type":"data","mimeType":"image/png","data":"iVBORw=="}},{"type":"document","source":{"type":"url","url":"https://example.com/r.pdf"}}]}"#,
+            Self.finished,
+        ])
+        #expect(
+            Self.toolCalls(updates).last?.result
+                == "Here it is\n[image/png, 6 bytes]\n[document: https://example.com/r.pdf]")
+    }
+
+    @Test(
+        "the decisions an interrupt offers come from the stream: edit only with editedArgs, respond only without a tool call"
+    )
+    func interruptDecisions() {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"TOOL_CALL_START","toolCallId":"tc","toolCallName":"deploy"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"tc"}"#,
+            #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"interrupt","interrupts":[{"id":"a","reason":"tool_call","toolCallId":"tc","expiresAt":"2026-11-27T12:00:00Z","responseSchema":{"type":"object","properties":{"approved":{"type":"boolean"},"editedArgs":{"type":"object","properties":{"v":{"type":"integer"}}},"reason":{"type":"string"}}}},{"id":"b","reason":"input_required","message":"Which region?","responseSchema":{"type":"string"}}]}}"#,
+        ])
+        let approvals = updates.compactMap { if case let .approval(request) = $0 { request } else { nil } }
+        #expect(approvals.map(\.decisions) == [[.approve, .edit, .reject, .cancel], [.respond, .cancel]])
+        #expect(approvals.first?.expiresAt == Timestamp("2026-11-27T12:00:00Z"))
+        #expect(approvals.first?.schema == #"{"properties":{"v":{"type":"integer"}},"type":"object"}"#)
+        #expect(approvals.last?.schema == nil)
     }
 
     @Test("a resumed run continues the interrupted reply and reports the earlier call's result with its name")

@@ -111,6 +111,26 @@ struct CLITests {
         #expect(usage.status == 64)
     }
 
+    @Test("decision commands exit non-zero and write nothing when no approval is pending")
+    func nothingPending() async throws {
+        let scratch = try Scratch()
+        try await CLI.run(["init", "."], in: scratch.path)
+        try await CLI.run(["new", "ops"], in: scratch.path)
+        let args = scratch.path + "/args.json"
+        try Data(#"{"host":"db-2"}"#.utf8).write(to: URL(fileURLWithPath: args))
+        for command in [
+            ["approve", "ops"], ["reject", "ops", "--reason", "no"], ["edit", "ops", "--args-file", args],
+            ["respond", "ops", "--note", "hi"], ["cancel", "ops", "--interrupt", "int-1"],
+        ] {
+            let result = try await CLI.run(command, in: scratch.path)
+            #expect(result.status == 66, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("nothing is pending"), "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/inbox/ops/controls"))
+        let missing = try await CLI.run(["edit", "ops"], in: scratch.path)
+        #expect(missing.status == 64, "--args-file is required")
+    }
+
     @Test("help on every command, and shell completions")
     func helpAndCompletions() async throws {
         let scratch = try Scratch()

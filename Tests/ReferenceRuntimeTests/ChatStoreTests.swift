@@ -72,17 +72,34 @@ struct ChatStoreTests {
         let parked = store.appendReply(run: 1, text: "waiting", complete: false, now: Self.at(3))
         #expect(!parked)
 
-        let record = try store.answer(approvalId: "apr_000001", approve: true, note: "yes", now: Self.at(4))
-        #expect(record.status == .approved)
+        #expect(throws: APIError.self) {
+            try store.answer(
+                approvalId: "apr_000001", decision: .respond, note: "done", arguments: nil, now: Self.at(4))
+        }
+        #expect(throws: APIError.self) {
+            try store.answer(
+                approvalId: "apr_000001", decision: .edit, note: nil, arguments: #"{"host":""}"#, now: Self.at(4))
+        }
+        let record = try store.answer(
+            approvalId: "apr_000001", decision: .edit, note: "yes", arguments: #"{"service":"web","host":"db-2"}"#,
+            now: Self.at(4))
+        #expect(record.status == .approved && record.decision == "edit")
+        #expect(record.arguments == #"{"host":"db-2","service":"web"}"#)
         let resumed = store.takeOutbox().jobs
         #expect(
-            resumed == [.resume(.init(runId: 1, agent: .operator, question: "restart"), approved: true, note: "yes")])
-        let again = try store.answer(approvalId: "apr_000001", approve: true, note: nil, now: Self.at(5))
+            resumed == [
+                .resume(
+                    .init(runId: 1, agent: .operator, question: "restart"),
+                    verdict: .approved(arguments: #"{"host":"db-2","service":"web"}"#, edited: true), note: "yes")
+            ])
+        let again = try store.answer(
+            approvalId: "apr_000001", decision: .edit, note: nil, arguments: #"{"host":"db-2","service":"web"}"#,
+            now: Self.at(5))
         #expect(again == record)
         let quiet = store.takeOutbox().jobs
         #expect(quiet.isEmpty)
         #expect(throws: APIError.self) {
-            try store.answer(approvalId: "apr_000001", approve: false, note: nil, now: Self.at(6))
+            try store.answer(approvalId: "apr_000001", decision: .reject, note: nil, arguments: nil, now: Self.at(6))
         }
     }
 

@@ -192,7 +192,9 @@ private struct Random {
     mutating func threadView(messages: [MessageView]) -> ThreadView {
         ThreadView(
             frame: frame(), title: text(), agent: text(), tags: texts(), feed: text(),
-            description: bool() ? nil : html(), refreshing: bool(), problems: texts(), messages: messages,
+            description: bool() ? nil : html(), refreshing: bool(),
+            attention: (0..<int(2)).map { _ in .init(anchor: text(), label: text()) }, problems: texts(),
+            messages: messages,
             rejected: (0..<int(2)).map { _ in .init(file: text(), reason: text(), at: time()) },
             controls: (0..<int(2)).map { _ in .init(file: text(), outcome: text(), reason: maybe(), at: time()) })
     }

@@ -57,6 +57,25 @@ struct SiteTests {
         }
     }
 
+    @Test("attention.xml lists what waits on the operator: the pending approval and the failed message, newest first")
+    func attentionFeed() throws {
+        let inbox = try FixtureInbox.everyState()
+        try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        let feed = try read(inbox.workspace.site + "/attention.xml")
+        #expect(feed.contains("<id>urn:letterbox:attention</id>"))
+        #expect(feed.contains(#"href="threads/ops.html#m-restart.reply.approval-1""#))
+        #expect(feed.contains("approval needed for restart_service"))
+        #expect(feed.contains(#"href="threads/billing.html#m-refund""#))
+        #expect(feed.contains("unknown agent &#39;refunds&#39;") || feed.contains("unknown agent &apos;refunds&apos;"))
+        #expect(feed.components(separatedBy: "<entry>").count - 1 == 2)
+        let index = try read(inbox.workspace.site + "/index.html")
+        #expect(index.contains("badge-approval") && index.contains("badge-failed"))
+        // The same inbox gives the same feed.
+        let again = try FixtureInbox.everyState()
+        try SiteBuild(workspace: again.workspace, logger: logger).build()
+        #expect(try read(again.workspace.site + "/attention.xml") == feed)
+    }
+
     @Test("Running the build again changes nothing")
     func idempotent() throws {
         let inbox = try FixtureInbox.everyState()

@@ -71,7 +71,7 @@ private struct ConfigReader {
             node,
             allowed: [
                 "version", "inbox", "site", "theme", "title", "delivery", "limits", "runtime", "runtimes", "agents",
-                "default_agent", "git",
+                "default_agent", "git", "on_attention",
             ])
         {
             switch key {
@@ -87,6 +87,19 @@ private struct ConfigReader {
             case "theme": config.theme = try string(value, key)
             case "title": config.title = try string(value, key)
             case "default_agent": config.defaultAgent = try string(value, key)
+            case "on_attention":
+                let command: [String]
+                if case .scalar = value {
+                    command = [try string(value, key)]
+                } else {
+                    command = try sequence(value, key).map { item throws(FormatError) in try string(item, key) }
+                }
+                guard let program = command.first, !program.trimmingWhitespace.isEmpty else {
+                    throw FormatError(
+                        .config, "on_attention needs a program (a path, or a list: program then arguments)",
+                        line: line(value))
+                }
+                config.onAttention = command
             case "delivery": config.delivery = try delivery(value)
             case "limits":
                 for (key, value) in try mapping(value, allowed: ["message_bytes", "front_matter_bytes"]) {
@@ -136,7 +149,7 @@ private struct ConfigReader {
             node,
             allowed: [
                 "settle_ms", "max_parallel_threads", "rescan_seconds", "timeout_seconds", "poll_wait_seconds",
-                "sync_seconds", "retry", "breaker",
+                "sync_seconds", "approval_expiry_seconds", "retry", "breaker",
             ])
         {
             switch key {
@@ -146,6 +159,7 @@ private struct ConfigReader {
             case "timeout_seconds": delivery.timeoutSeconds = try int(value, key, min: 1)
             case "poll_wait_seconds": delivery.pollWaitSeconds = try int(value, key, min: 0)
             case "sync_seconds": delivery.syncSeconds = try int(value, key, min: 1)
+            case "approval_expiry_seconds": delivery.approvalExpirySeconds = try int(value, key, min: 1)
             case "retry":
                 for (key, value) in try mapping(
                     value, allowed: ["base_ms", "max_ms", "max_age_seconds", "max_attempts"])

@@ -21,6 +21,10 @@ public struct WorkspaceConfig: Sendable, Hashable {
     /// The agent for threads and messages that name none.
     public var defaultAgent: String?
     public var git = Git()
+    /// A program run when something needs the operator (an approval waits, a message failed for good):
+    /// the program and its leading arguments; the thread, the file's absolute path and the reason are
+    /// appended. Run directly, never through a shell (docs/daemon.md, "Attention").
+    public var onAttention: [String]?
 
     public init() {}
 
@@ -38,6 +42,9 @@ public struct WorkspaceConfig: Sendable, Hashable {
         public var pollWaitSeconds = 20
         /// How often the daemon pulls, from runtimes that list threads, what reached them elsewhere.
         public var syncSeconds = 30
+        /// How long an approval request waits before it expires (and can then only be cancelled), when
+        /// the runtime gives no `expiresAt` of its own; nil (the default): it never expires by itself.
+        public var approvalExpirySeconds: Int?
         public var retry = Retry()
         public var breaker = Breaker()
         public init() {}

@@ -178,20 +178,28 @@ extension ThreadState {
             guard runs[run] != nil else { throw fail("run '\(run)' never started") }
             runs[run]?.customEvents.append(detail)
 
-        case let .approvalRequested(approval, run, file, toolCall, tool, runtimeID):
+        case let .approvalRequested(
+            approval, run, file, toolCall, tool, runtimeID, decisions, expiresAt, schema, digest):
             guard let state = runs[run], !state.status.isFinished else { throw fail("run '\(run)' is not in flight") }
             guard approvalRun[approval] == nil else { throw fail("approval '\(approval)' was already requested") }
             approvalRun[approval] = run
             runs[run]?.approvals.append(
                 ApprovalState(
                     id: approval, run: run, file: file, toolCall: toolCall, tool: tool, requestedAt: ts,
-                    runtimeID: runtimeID))
+                    runtimeID: runtimeID, decisions: decisions, expiresAt: expiresAt, schema: schema,
+                    argumentsSHA256: digest))
             runs[run]?.status = .awaitingApproval
 
-        case let .approvalAnswered(approval, decision, note, file):
+        case let .approvalAnswered(approval, decision, note, file, arguments):
             try updateApproval(approval, fail) { state throws(FormatError) in
                 guard state.answer == nil else { throw fail("approval '\(approval)' was already answered") }
-                state.answer = .init(decision: decision, note: note, at: ts, file: file)
+                state.answer = .init(decision: decision, note: note, at: ts, file: file, arguments: arguments)
+            }
+
+        case let .approvalExpired(approval):
+            try updateApproval(approval, fail) { state throws(FormatError) in
+                guard state.answer == nil else { throw fail("approval '\(approval)' was already answered") }
+                state.expired = true
             }
 
         case let .approvalAnswerInvalid(approval, reason):
@@ -200,6 +208,7 @@ extension ThreadState {
         case .approvalEditedAfterAnswer(let approval, _):
             try updateApproval(approval, fail) { state throws(FormatError) in
                 guard state.answer != nil else { throw fail("approval '\(approval)' was not answered") }
+                state.ignoredEdits += 1
             }
 
         case let .approvalSent(approval, _):

@@ -85,17 +85,59 @@ public struct ApprovalState: Sendable, Hashable {
     public var delivered: Bool = false
     /// Why saved files were not answers, newest last.
     public var invalidAnswers: [String] = []
+    /// The decisions offered (only what the runtime can express).
+    public var decisions: [Decision] = Decision.basic
+    /// When it expires (the runtime's `expiresAt`, or the configured default); nil: never.
+    public var expiresAt: Timestamp?
+    /// The `expires_at` passed unanswered: it can only be cancelled now.
+    public var expired = false
+    /// The JSON Schema edited arguments must meet, when the runtime gave one.
+    public var schema: String?
+    /// The digest of the proposed arguments' canonical JSON.
+    public var argumentsSHA256: String?
+    /// How many later edits of the file were ignored (the first valid decision is final).
+    public var ignoredEdits = 0
 
     /// The operator's answer.
     public struct Answer: Sendable, Hashable {
         public var decision: Decision
+        /// The reason (reject), the text (respond), or a note.
         public var note: String?
         public var at: Timestamp
         public var file: String?
+        /// The edited arguments (JSON), for `edit`.
+        public var arguments: String?
     }
 
     /// Whether it still waits for the operator.
     public var isPending: Bool { answer == nil }
+
+    /// The decisions that can be made now: only cancel once it expired.
+    public var decisionsNow: [Decision] { expired ? [.cancel] : decisions }
+
+    /// Its state in words, for pages and status: waiting, expired, or what was decided.
+    public var stateWords: String {
+        guard let answer else { return expired ? "expired (can only be cancelled)" : "waiting for your decision" }
+        switch answer.decision {
+        case .approve: return "approved"
+        case .edit: return "approved with edited arguments"
+        case .reject: return "rejected"
+        case .respond: return "answered"
+        case .cancel: return "cancelled"
+        }
+    }
+
+    /// The front matter `status` of its file: `pending`, `expired`, or the decision's past tense.
+    public var fileStatus: String {
+        guard let answer else { return expired ? "expired" : "pending" }
+        switch answer.decision {
+        case .approve: return "approved"
+        case .edit: return "edited"
+        case .reject: return "rejected"
+        case .respond: return "responded"
+        case .cancel: return "cancelled"
+        }
+    }
 }
 
 /// One run: a reply to a message, with its tool calls and approvals.

@@ -2,19 +2,25 @@
 public struct ControlRequest: Sendable, Hashable {
     /// The actions an operator can ask for.
     public enum Action: String, Sendable, Hashable, CaseIterable {
-        case abort, retry, regenerate, approve, reject
+        case abort, retry, regenerate, approve, edit, reject, respond, cancel
+
+        /// Whether it decides an approval.
+        public var isDecision: Bool { Decision(rawValue: rawValue) != nil }
     }
 
     public var action: Action
     /// A message, run or approval id; nil means the documented default target.
     public var target: String?
-    /// A note sent with an approval answer.
+    /// A note sent with an approval decision: the reason (reject), the answer (respond).
     public var note: String?
+    /// The edited arguments (JSON text), for `edit`.
+    public var arguments: String?
 
-    public init(action: Action, target: String? = nil, note: String? = nil) {
+    public init(action: Action, target: String? = nil, note: String? = nil, arguments: String? = nil) {
         self.action = action
         self.target = target
         self.note = note
+        self.arguments = arguments
     }
 
     /// Parses a control file named `fileName` (e.g. `abort.md`, `retry-hello.md`).
@@ -37,8 +43,10 @@ public struct ControlRequest: Sendable, Hashable {
         }
         let note =
             document[string: "note"]
-            ?? (action == .approve || action == .reject ? document.body.trimmingWhitespace.nonEmpty : nil)
-        return ControlRequest(action: action, target: document[string: "target"], note: note)
+            ?? (action.isDecision && action != .edit ? document.body.trimmingWhitespace.nonEmpty : nil)
+        let arguments =
+            document[string: "arguments"] ?? (action == .edit ? document.body.trimmingWhitespace.nonEmpty : nil)
+        return ControlRequest(action: action, target: document[string: "target"], note: note, arguments: arguments)
     }
 
     /// The text of a control file for this request, as the CLI writes it.
@@ -46,6 +54,7 @@ public struct ControlRequest: Sendable, Hashable {
         var lines = ["---", "action: \(action.rawValue)"]
         if let target { lines.append("target: \(YAMLScalar.quoted(target))") }
         if let note { lines.append("note: \(YAMLScalar.quoted(note))") }
+        if let arguments { lines.append("arguments: \(YAMLScalar.quoted(arguments))") }
         lines.append("---")
         return lines.joined(separator: "\n") + "\n"
     }

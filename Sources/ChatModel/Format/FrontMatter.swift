@@ -46,6 +46,7 @@ public struct FrontMatterSchema: Sendable {
     /// A control file (§8).
     public static let control = FrontMatterSchema([
         ("action", .string(maxLength: 20)), ("target", .string(maxLength: 200)), ("note", .string(maxLength: 4000)),
+        ("arguments", .string(maxLength: 64 * 1024)),
     ])
     /// A file the daemon wrote (§6.1); read back when the daemon restarts.
     public static let daemonFile = FrontMatterSchema([
@@ -53,7 +54,7 @@ public struct FrontMatterSchema: Sendable {
         ("in-reply-to", .string(maxLength: 200)), ("run", .string(maxLength: 200)), ("created", .string(maxLength: 40)),
         ("status", .string(maxLength: 20)), ("tool", .string(maxLength: 200)), ("tool-call", .string(maxLength: 200)),
         ("approval", .string(maxLength: 200)), ("runtime-id", .string(maxLength: 200)),
-        ("author", .string(maxLength: 80)),
+        ("author", .string(maxLength: 80)), ("decisions", .string(maxLength: 80)), ("expires", .string(maxLength: 40)),
     ])
 }
 

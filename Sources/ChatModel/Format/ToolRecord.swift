@@ -18,13 +18,16 @@ public struct ToolRecord: Sendable, Hashable {
         result = blocks.count > 1 ? blocks[1] : nil
     }
 
-    /// The body of the record of a call to `tool`.
-    public static func body(tool: String, arguments: String, result: String?) -> String {
+    /// The body of the record of a call to `tool`; `notRun` says why a call without a result never
+    /// ran (instead of "Waiting for the result.").
+    public static func body(tool: String, arguments: String, result: String?, notRun: String? = nil) -> String {
         var text =
             "Tool call: `\(tool.replacingBackticks)`\n\n### Arguments\n\n"
             + CodeFence.block(arguments, language: "json")
         if let result {
             text += "\n### Result\n\n" + CodeFence.block(result)
+        } else if let notRun {
+            text += "\n_Not run: \(notRun)._\n"
         } else {
             text += "\n_Waiting for the result._\n"
         }

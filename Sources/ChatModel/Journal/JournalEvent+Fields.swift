@@ -4,7 +4,8 @@ extension JournalEvent {
     static let knownFields: Set<String> = [
         "seq", "ts", "actor", "event", "target", "outcome", "reason", "request_id", "attempt", "prev", "hash",
         "file", "sha256", "agent", "runtime_id", "run", "message", "not_before", "decision", "note", "tool",
-        "tool_call", "status", "detail", "count", "bytes",
+        "tool_call", "status", "detail", "count", "bytes", "decisions", "expires_at", "schema", "arguments",
+        "arguments_sha256",
     ]
 
     /// The event-specific fields of the line, `event` and `target` included.
@@ -28,7 +29,8 @@ extension JournalEvent {
             put("attempt", attempt); put("reason", reason); put("not_before", notBefore.description)
         case let .failed(_, reason, attempt):
             put("reason", reason); put("attempt", attempt)
-        case .retryRequested, .regenerateRequested, .abortRequested, .threadBound, .authRecovered, .runtimeRecovered:
+        case .retryRequested, .regenerateRequested, .abortRequested, .threadBound, .authRecovered, .runtimeRecovered,
+            .approvalExpired:
             break
         case let .editedAfterSend(_, file, sha256):
             put("file", file); put("sha256", sha256)
@@ -46,11 +48,13 @@ extension JournalEvent {
         case let .state(_, detail), let .custom(_, detail), let .daemonStarted(detail), let .config(detail),
             let .inboxCreated(detail), let .agentsListed(detail):
             put("detail", detail)
-        case let .approvalRequested(_, run, file, toolCall, tool, runtimeID):
+        case let .approvalRequested(_, run, file, toolCall, tool, runtimeID, decisions, expiresAt, schema, digest):
             put("run", run); put("file", file); put("tool_call", toolCall); put("tool", tool)
             put("runtime_id", runtimeID)
-        case let .approvalAnswered(_, decision, note, file):
-            put("decision", decision.rawValue); put("note", note); put("file", file)
+            if decisions != Decision.basic { put("decisions", Decision.list(decisions)) }
+            put("expires_at", expiresAt?.description); put("schema", schema); put("arguments_sha256", digest)
+        case let .approvalAnswered(_, decision, note, file, arguments):
+            put("decision", decision.rawValue); put("note", note); put("file", file); put("arguments", arguments)
         case let .approvalAnswerInvalid(_, reason), let .authFailed(reason), let .runtimeDegraded(reason),
             let .regenerateFailed(_, reason):
             put("reason", reason)
@@ -131,19 +135,29 @@ extension JournalEvent {
         case "custom":
             self = .custom(run: try f.string("target"), detail: try f.string("detail"))
         case "approval_requested":
+            var expiresAt: Timestamp?
+            if let text = f.optionalString("expires_at") {
+                guard let stamp = Timestamp(text) else { throw .init(field: "expires_at") }
+                expiresAt = stamp
+            }
             self = .approvalRequested(
                 approval: try f.string("target"), run: try f.string("run"), file: try f.string("file"),
                 toolCall: f.optionalString("tool_call"), tool: f.optionalString("tool"),
-                runtimeID: f.optionalString("runtime_id"))
+                runtimeID: f.optionalString("runtime_id"),
+                decisions: f.optionalString("decisions").map(Decision.parseList) ?? Decision.basic,
+                expiresAt: expiresAt,
+                schema: f.optionalString("schema"), argumentsSHA256: f.optionalString("arguments_sha256"))
         case "approval_answered":
             guard let decision = Decision(rawValue: try f.string("decision")) else { throw .init(field: "decision") }
             self = .approvalAnswered(
                 approval: try f.string("target"), decision: decision, note: f.optionalString("note"),
-                file: f.optionalString("file"))
+                file: f.optionalString("file"), arguments: f.optionalString("arguments"))
         case "approval_answer_invalid":
             self = .approvalAnswerInvalid(approval: try f.string("target"), reason: try f.string("reason"))
         case "approval_edited_after_answer":
             self = .approvalEditedAfterAnswer(approval: try f.string("target"), sha256: try f.string("sha256"))
+        case "approval_expired":
+            self = .approvalExpired(approval: try f.string("target"))
         case "approval_sent":
             self = .approvalSent(approval: try f.string("target"), runtimeID: f.optionalString("runtime_id"))
         case "regenerate_failed":

@@ -8,9 +8,29 @@ public enum Actor: String, Sendable, Hashable, CaseIterable {
     case runtime
 }
 
-/// A decision on an approval request.
+/// A decision on an approval request (docs/format.md §6.4).
+///
+/// - `approve`: the tool runs with the proposed arguments.
+/// - `edit`: the tool runs with the arguments the operator wrote instead (a full replacement).
+/// - `reject`: the tool does not run; the reason, if any, goes to the model.
+/// - `respond`: the operator's text is the answer (only for questions and input requests, never for a
+///   tool call, whose result it would pretend to be).
+/// - `cancel`: the request is withdrawn (AG-UI `status: "cancelled"`); the only decision left once it expired.
 public enum Decision: String, Sendable, Hashable, CaseIterable {
-    case approve, reject
+    case approve, edit, reject, respond, cancel
+
+    /// The decisions a request offers when the runtime says nothing more: approve and reject, and cancel.
+    public static let basic: [Decision] = [.approve, .reject, .cancel]
+
+    /// The list as journaled and written in front matter (`approve,edit,reject`).
+    public static func list(_ decisions: [Decision]) -> String {
+        decisions.map(\.rawValue).joined(separator: ",")
+    }
+
+    /// Parses `list(_:)`; unknown names are dropped, so a newer journal still reads.
+    public static func parseList(_ text: String) -> [Decision] {
+        text.split(separator: ",").compactMap { Decision(rawValue: String($0).trimmingWhitespace) }
+    }
 }
 
 /// One thing that happened, as recorded in a journal (docs/format.md §7.4).
@@ -41,12 +61,22 @@ public enum JournalEvent: Sendable, Hashable {
     case custom(run: String, detail: String)
 
     // Approvals
+    /// `decisions` are the ones offered; `expiresAt` when it can only be cancelled; `schema` the JSON
+    /// Schema edited arguments must meet; `argumentsSHA256` the digest of the proposed arguments'
+    /// canonical JSON (an edit must differ from it).
     case approvalRequested(
-        approval: String, run: String, file: String, toolCall: String?, tool: String?, runtimeID: String?)
-    case approvalAnswered(approval: String, decision: Decision, note: String?, file: String?)
+        approval: String, run: String, file: String, toolCall: String?, tool: String?, runtimeID: String?,
+        decisions: [Decision] = Decision.basic, expiresAt: Timestamp? = nil, schema: String? = nil,
+        argumentsSHA256: String? = nil)
+    /// `arguments` is the edited arguments' JSON (decision `edit`); `note` the reason (reject), the
+    /// text (respond) or a note (approve).
+    case approvalAnswered(
+        approval: String, decision: Decision, note: String?, file: String?, arguments: String? = nil)
     case approvalAnswerInvalid(approval: String, reason: String)
     case approvalEditedAfterAnswer(approval: String, sha256: String)
     case approvalSent(approval: String, runtimeID: String?)
+    /// The request's `expires_at` passed unanswered: from now on it can only be cancelled.
+    case approvalExpired(approval: String)
 
     // Controls
     case regenerateRequested(message: String)
@@ -88,7 +118,7 @@ public enum JournalEvent: Sendable, Hashable {
         "approval_answer_invalid", "approval_edited_after_answer", "approval_sent", "regenerate_requested",
         "abort_requested", "control", "daemon_started", "daemon_stopped", "config", "auth_failed", "auth_recovered",
         "runtime_degraded", "runtime_recovered", "journal_repaired", "inbox_created", "agents_listed",
-        "regenerate_failed", "anchor",
+        "regenerate_failed", "anchor", "approval_expired",
     ]
 
     var kindIndex: Int {
@@ -131,6 +161,7 @@ public enum JournalEvent: Sendable, Hashable {
         case .agentsListed: 35
         case .regenerateFailed: 36
         case .anchor: 37
+        case .approvalExpired: 38
         }
     }
 
@@ -148,9 +179,9 @@ public enum JournalEvent: Sendable, Hashable {
             let .replyErrored(run, _, _), let .toolCall(run, _, _, _, _, _), let .state(run, _), let .custom(run, _),
             let .abortRequested(run):
             run
-        case let .approvalRequested(approval, _, _, _, _, _), let .approvalAnswered(approval, _, _, _),
+        case let .approvalRequested(approval, _, _, _, _, _, _, _, _, _), let .approvalAnswered(approval, _, _, _, _),
             let .approvalAnswerInvalid(approval, _), let .approvalEditedAfterAnswer(approval, _),
-            let .approvalSent(approval, _):
+            let .approvalSent(approval, _), let .approvalExpired(approval):
             approval
         case .journalRepaired: FileClassifier.journalName
         case .inboxCreated, .agentsListed, .daemonStarted, .daemonStopped, .config, .authFailed, .authRecovered,

@@ -29,6 +29,9 @@ public struct Effects: Sendable {
     /// Moments worth a commit in the inbox's git history (an accepted message, a finished reply, an
     /// answer, a control), in order; what was journaled in between rides along.
     public var commitPoints: [CommitPoint] = []
+    /// Things that now need the operator (an approval waits, a message failed for good), for the
+    /// `on_attention` command; each is journaled in this effects' lines.
+    public var attention: [AttentionNotice] = []
 
     public init() {}
 
@@ -43,7 +46,7 @@ public struct Effects: Sendable {
         batches.allSatisfy(\.isEmpty) && newThreads.isEmpty && loads.isEmpty && reads.isEmpty && listings.isEmpty
             && cancels.isEmpty
             && wake == nil
-            && siteChanged.isEmpty && notes.isEmpty
+            && siteChanged.isEmpty && notes.isEmpty && attention.isEmpty
     }
 
     /// Appends `other`'s work after this one's (the shell coalesces the effects of several inputs into
@@ -94,6 +97,7 @@ public struct Effects: Sendable {
         notes += other.notes
         released += other.released
         commitPoints += other.commitPoints
+        attention += other.attention
     }
 }
 
@@ -191,6 +195,23 @@ public enum Job: Sendable {
         case .listAgents, .listThreads, .fetchMessages:
             nil
         }
+    }
+}
+
+/// Something that needs the operator: an approval that waits, a message that failed for good.
+public struct AttentionNotice: Sendable, Hashable {
+    public var thread: String
+    /// The file to act on, in the thread folder (the approval request, the failed message).
+    public var file: String
+    /// `approval` or `failed`.
+    public var kind: String
+    public var reason: String
+
+    public init(thread: String, file: String, kind: String, reason: String) {
+        self.thread = thread
+        self.file = file
+        self.kind = kind
+        self.reason = reason
     }
 }
 

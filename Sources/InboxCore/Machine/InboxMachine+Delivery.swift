@@ -385,12 +385,67 @@ extension InboxMachine {
 
     // MARK: Approvals
 
-    /// The operator answered an approval (file or control): journal it and send it.
-    func answer(_ book: ThreadMachine, approval id: String, decision: Decision, note: String?, file: String?) {
+    /// The operator decided on an approval (file or control): journal it, bring the file's front
+    /// matter up to date, and send it.
+    func answer(
+        _ book: ThreadMachine, approval id: String, decision: Decision, note: String?, file: String?,
+        arguments: String? = nil
+    ) {
         guard let approval = book.state.approval(id), approval.isPending else { return }
-        append(book, .operator, .approvalAnswered(approval: id, decision: decision, note: note, file: file))
+        append(
+            book, .operator,
+            .approvalAnswered(approval: id, decision: decision, note: note, file: file, arguments: arguments))
         commitPoint(book, "\(decision.rawValue) \(approval.file)")
+        syncApprovalStatus(book, id: id)
         sendAnswers(book)
+    }
+
+    /// Rewrites the front matter `status` of an approval file (a file the daemon wrote) to what the
+    /// journal says: `approved`, `rejected`, `expired`, ... The operator's body is kept as it is.
+    /// When the machine does not hold the file's text (a CLI answer after a restart), it asks to read
+    /// it; `approvalFile` then comes back here.
+    func syncApprovalStatus(_ book: ThreadMachine, id: String) {
+        guard let approval = book.state.approval(id), book.knownFiles.contains(approval.file) else { return }
+        guard let text = book.approvalTexts[id] else {
+            book.approvalStatusReads.insert(id)
+            out.reads[book.id, default: []].append(approval.file)
+            return
+        }
+        guard let updated = ApprovalForm.withStatus(text, status: approval.fileStatus) else { return }
+        let bytes = Array(updated.utf8)
+        writeFile(book, approval.file, bytes, .replaceDurably)
+        book.approvalHashes[id] = SHA256Hex.digest(bytes)
+        book.approvalTexts[id] = updated
+    }
+
+    /// Asks for a `tick` when an approval of `book` expires.
+    func wakeForExpiry(_ book: ThreadMachine, _ expiresAt: Timestamp) {
+        expiringThreads.insert(book.id)
+        wake(at: now.moment.adding(milliseconds: max(0, expiresAt.milliseconds - now.wall.milliseconds)))
+    }
+
+    /// Approvals whose `expires_at` passed unanswered are journaled as expired (they can only be
+    /// cancelled from now on) and their files say so.
+    func expireApprovals() {
+        for thread in expiringThreads.sorted() {
+            guard let book = threads[thread] else {
+                expiringThreads.remove(thread)
+                continue
+            }
+            var waiting = false
+            for approval in book.state.pendingApprovals where !approval.expired {
+                guard let expiresAt = approval.expiresAt else { continue }
+                if expiresAt <= now.wall {
+                    append(book, .daemon, .approvalExpired(approval: approval.id))
+                    note(.info, "approval expired", ["thread.id": book.id, "approval": approval.id])
+                    syncApprovalStatus(book, id: approval.id)
+                } else {
+                    waiting = true
+                    wake(at: now.moment.adding(milliseconds: expiresAt.milliseconds - now.wall.milliseconds))
+                }
+            }
+            if !waiting { expiringThreads.remove(thread) }
+        }
     }
 
     /// Sends answered approvals of the active run. Runtimes that resume with a new request (AG-UI) get
@@ -404,8 +459,12 @@ extension InboxMachine {
         if capabilities.resumesWithAnswers && run.approvals.contains(where: \.isPending) { return }
         let answers = unsent.compactMap { approval -> ApprovalAnswer? in
             guard let answer = approval.answer, let runtimeID = approval.runtimeID else { return nil }
+            if answer.decision == .cancel {
+                return .withdrawal(of: runtimeID, toolCallID: approval.toolCall)
+            }
             return ApprovalAnswer(
-                runtimeID: runtimeID, decision: answer.decision, note: answer.note, toolCallID: approval.toolCall)
+                runtimeID: runtimeID, decision: answer.decision, note: answer.note, toolCallID: approval.toolCall,
+                arguments: answer.arguments)
         }
         guard !book.answersInFlight, book.answersRetryAt.map({ $0 <= now.moment }) ?? true,
             let message = book.state.message(run.message),

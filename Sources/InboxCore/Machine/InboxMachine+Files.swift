@@ -272,20 +272,37 @@ extension InboxMachine {
             return
         }
         let sha = SHA256Hex.digest(bytes)
+        let statusRead = book.approvalStatusReads.remove(id) != nil
         guard book.approvalHashes[id] != sha else { return }
         book.approvalHashes[id] = sha
         let text = String(decoding: bytes, as: UTF8.self)
-        guard approval.isPending else {
-            if case .answered = ApprovalForm.read(text), approval.answer?.file == file { return }
-            append(book, .operator, .approvalEditedAfterAnswer(approval: id, sha256: sha))
+        book.approvalTexts[id] = text
+        if statusRead && !approval.isPending {
+            // Read to update its status (decided by a control after a restart), not saved by the operator.
+            syncApprovalStatus(book, id: id)
             return
         }
-        switch ApprovalForm.read(text) {
-        case .unanswered:
+        let offer = ApprovalForm.Offer(approval)
+        guard approval.isPending else {
+            // The first valid decision is final; a later change is recorded as ignored (and shown).
+            if case let .answered(decision, _, _) = ApprovalForm.read(text, offer: offer),
+                approval.answer?.file == file, approval.answer?.decision == decision
+            {
+                syncApprovalStatus(book, id: id)
+                return
+            }
+            append(book, .operator, .approvalEditedAfterAnswer(approval: id, sha256: sha))
+            syncApprovalStatus(book, id: id)
             return
+        }
+        switch ApprovalForm.read(text, offer: offer) {
+        case .unanswered:
+            append(
+                book, .operator,
+                .approvalAnswerInvalid(approval: id, reason: "not ready: no box is ticked; tick exactly one and save"))
         case let .invalid(reason):
             append(book, .operator, .approvalAnswerInvalid(approval: id, reason: reason))
-        case let .answered(decision, note):
+        case let .answered(decision, note, arguments):
             if let run = book.state.runs[approval.run], run.status.isFinished {
                 append(
                     book, .operator,
@@ -296,7 +313,7 @@ extension InboxMachine {
                     ))
                 return
             }
-            answer(book, approval: id, decision: decision, note: note, file: file)
+            answer(book, approval: id, decision: decision, note: note, file: file, arguments: arguments)
         }
     }
 
@@ -372,28 +389,40 @@ extension InboxMachine {
             }
             append(book, .operator, .regenerateRequested(message: message.id))
             return .success(DetailJSON.object(["message": .string(message.id)]).text)
-        case .approve, .reject:
+        case .approve, .edit, .reject, .respond, .cancel:
             let pending = book.state.pendingApprovals
             let target: ApprovalState
             if let id = request.target {
-                guard let found = pending.first(where: { $0.id == id || $0.id + ".md" == id }) else {
+                guard let found = pending.first(where: { $0.id == id || $0.id + ".md" == id || $0.runtimeID == id })
+                else {
                     return .failure(
-                        "no pending approval is called '\(id)' (pending: \(pending.map(\.id).joined(separator: ", ")))")
+                        pending.isEmpty
+                            ? "nothing is pending: no approval waits for a decision"
+                            : "no pending approval is called '\(id)' (pending: \(pending.map(\.id).joined(separator: ", ")))"
+                    )
                 }
                 target = found
             } else {
                 guard pending.count == 1 else {
                     return .failure(
                         pending.isEmpty
-                            ? "no approval is pending"
+                            ? "nothing is pending: no approval waits for a decision"
                             : "\(pending.count) approvals are pending; name one with target: (\(pending.map(\.id).joined(separator: ", ")))"
                     )
                 }
                 target = pending[0]
             }
-            answer(
-                book, approval: target.id, decision: request.action == .approve ? .approve : .reject,
-                note: request.note, file: file)
+            guard let decision = Decision(rawValue: request.action.rawValue) else { return .failure("not a decision") }
+            switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target))
+            {
+            case let .invalid(reason):
+                append(book, .operator, .approvalAnswerInvalid(approval: target.id, reason: reason))
+                return .failure(reason)
+            case let .answered(decision, note, arguments):
+                answer(book, approval: target.id, decision: decision, note: note, file: file, arguments: arguments)
+            case .unanswered:
+                return .failure("not a decision")
+            }
             return .success(DetailJSON.object(["approval": .string(target.id)]).text)
         }
     }

@@ -142,17 +142,26 @@ extension InboxMachine {
                 .toolCall(
                     run: active.run, toolCall: id, tool: call.name, file: file, status: "not-run",
                     runtimeID: call.runtimeID))
-            writeToolRecord(book, active, call, file: file, status: "not-run", create: false)
+            let decided = book.state.runs[active.run]?.approvals.first { $0.toolCall == id }
+            let why: String =
+                switch decided?.answer?.decision {
+                case .reject?: "the operator rejected it"
+                case .cancel?:
+                    decided?.expired == true ? "the request expired and was cancelled" : "the operator cancelled it"
+                default: "the run ended before it ran"
+                }
+            writeToolRecord(book, active, call, file: file, status: "not-run", create: false, notRun: why)
         }
     }
 
     private func writeToolRecord(
-        _ book: ThreadMachine, _ active: ActiveRun, _ call: ToolCallUpdate, file: String, status: String, create: Bool
+        _ book: ThreadMachine, _ active: ActiveRun, _ call: ToolCallUpdate, file: String, status: String, create: Bool,
+        notRun: String? = nil
     ) {
         let document = DaemonFile(
             id: String(file.dropLast(3)), role: .tool, agent: active.agent, inReplyTo: active.message, run: active.run,
             created: now.wall, status: status, extra: [("tool", call.name), ("tool-call", call.id)],
-            body: ToolRecord.body(tool: call.name, arguments: call.arguments, result: call.result))
+            body: ToolRecord.body(tool: call.name, arguments: call.arguments, result: call.result, notRun: notRun))
         // The daemon created this file, so it may replace it while the call is in progress; the
         // version with the result (or the final status) is the one that must survive a power loss.
         let mode: FileWrite.Mode =
@@ -176,23 +185,37 @@ extension InboxMachine {
         let id = "\(reply).approval-\(index)"
         active.approvals[request.runtimeID] = id
         let tool = request.tool ?? request.toolCallID.flatMap { active.toolCalls[$0]?.name }
+        let arguments = request.arguments ?? request.toolCallID.flatMap { active.toolCalls[$0]?.arguments }
+        // Respond is never offered for a tool call: its text would pass for the tool's result.
+        var decisions = request.decisions.filter { $0 != .respond || request.toolCallID == nil }
+        if !decisions.contains(.cancel) { decisions.append(.cancel) }
+        let expiresAt =
+            request.expiresAt
+            ?? configuration.delivery.approvalExpirySeconds.map {
+                Timestamp(milliseconds: now.wall.milliseconds + Int64($0) * 1000)
+            }
         append(
             book, .runtime,
             .approvalRequested(
                 approval: id, run: active.run, file: id + ".md", toolCall: request.toolCallID, tool: tool,
-                runtimeID: request.runtimeID))
+                runtimeID: request.runtimeID, decisions: decisions, expiresAt: expiresAt, schema: request.schema,
+                argumentsSHA256: ApprovalForm.argumentsDigest(arguments)))
         var extra: [(String, String)] = [("approval", request.runtimeID)]
         if let tool { extra.append(("tool", tool)) }
+        extra.append(("decisions", Decision.list(decisions)))
+        if let expiresAt { extra.append(("expires", expiresAt.description)) }
         let document = DaemonFile(
             id: id, role: .approval, agent: active.agent, inReplyTo: active.message, run: active.run, created: now.wall,
             status: "pending", extra: extra,
             body: ApprovalForm.body(
-                prompt: request.prompt, tool: tool,
-                arguments: request.arguments ?? request.toolCallID.flatMap { active.toolCalls[$0]?.arguments }))
-        let bytes = Array(document.text.utf8)
+                prompt: request.prompt, tool: tool, arguments: arguments, decisions: decisions, expiresAt: expiresAt))
+        let text = document.text
+        let bytes = Array(text.utf8)
         writeFile(book, id + ".md", bytes, .createDurably)
         book.knownFiles.insert(id + ".md")
         book.approvalHashes[id] = SHA256Hex.digest(bytes)
+        book.approvalTexts[id] = text
+        if let expiresAt { wakeForExpiry(book, expiresAt) }
         note(.info, "approval requested", ["thread.id": book.id, "approval": id])
     }
 

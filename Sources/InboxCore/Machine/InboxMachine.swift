@@ -79,6 +79,8 @@ public final class InboxMachine {
     var settling: [String: Moment] = [:]
     /// The earliest wake-up asked for.
     var nextWake: Moment?
+    /// Threads with an approval that will expire (looked at on `tick`, not on every input).
+    var expiringThreads: Set<String> = []
     var health: [String: RuntimeHealth] = [:]
     /// The runtime threads' `updatedAt` as of the last sync.
     var syncedUpdates: [String: String?] = [:]
@@ -209,6 +211,7 @@ public final class InboxMachine {
         book.state = state
         book.tail = tail
         for entry in entries { out.batches[out.batches.count - 1].append(entry, to: book.id) }
+        for (_, event) in events { noticeAttention(book, event) }
         out.siteChanged.insert(book.id)
         book.quiet = false
         if let runtimeThread = book.state.runtimeThreadID { boundThreads[runtimeThread] = book.id }
@@ -217,6 +220,20 @@ public final class InboxMachine {
 
     func append(_ book: ThreadMachine, _ actor: Actor, _ event: JournalEvent) {
         append(book, [(actor, event)])
+    }
+
+    /// An approval that now waits, or a message that failed for good, needs the operator.
+    private func noticeAttention(_ book: ThreadMachine, _ event: JournalEvent) {
+        switch event {
+        case let .approvalRequested(_, _, file, _, tool, _, _, _, _, _):
+            let reason = tool.map { "approval needed for \($0)" } ?? "approval needed"
+            out.attention.append(AttentionNotice(thread: book.id, file: file, kind: "approval", reason: reason))
+        case let .failed(message, reason, _):
+            let file = book.state.message(message)?.file ?? message + ".md"
+            out.attention.append(AttentionNotice(thread: book.id, file: file, kind: "failed", reason: reason))
+        default:
+            break
+        }
     }
 
     func appendInbox(_ actor: Actor, _ event: JournalEvent) {
@@ -504,6 +521,9 @@ public final class InboxMachine {
         for approval in run.approvals { if let id = approval.runtimeID { active.approvals[id] = approval.id } }
         book.active = active
         restoreApprovalFiles(book, run: run, agent: run.agent)
+        for approval in run.approvals where approval.isPending && !approval.expired {
+            if let expiresAt = approval.expiresAt { wakeForExpiry(book, expiresAt) }
+        }
         let capabilities = capabilities(of: runtimeName)
         if run.status == .awaitingApproval, capabilities?.resumesWithAnswers == true {
             // Nothing is streaming: the run waits for the operator, and answering resumes it with a
@@ -532,17 +552,22 @@ public final class InboxMachine {
             var extra: [(String, String)] = []
             if let runtimeID = approval.runtimeID { extra.append(("approval", runtimeID)) }
             if let tool = approval.tool { extra.append(("tool", tool)) }
+            extra.append(("decisions", Decision.list(approval.decisions)))
+            if let expiresAt = approval.expiresAt { extra.append(("expires", expiresAt.description)) }
             let document = DaemonFile(
                 id: approval.id, role: .approval, agent: agent, inReplyTo: run.message, run: run.id,
-                created: approval.requestedAt, status: "pending", extra: extra,
+                created: approval.requestedAt, status: approval.fileStatus, extra: extra,
                 body: ApprovalForm.body(
                     prompt:
                         "The daemon stopped before this request's file was written; its question was not kept. The tool and its arguments are below.",
-                    tool: approval.tool, arguments: arguments))
-            let bytes = Array(document.text.utf8)
+                    tool: approval.tool, arguments: arguments, decisions: approval.decisions,
+                    expiresAt: approval.expiresAt))
+            let text = document.text
+            let bytes = Array(text.utf8)
             writeFile(book, approval.file, bytes, .createDurably)
             book.knownFiles.insert(approval.file)
             book.approvalHashes[approval.id] = SHA256Hex.digest(bytes)
+            book.approvalTexts[approval.id] = text
             note(
                 .warning, "an approval request's file was missing; written again",
                 ["thread.id": book.id, "file.path": approval.file])
@@ -680,6 +705,7 @@ public final class InboxMachine {
     /// Timers fire here: settled files, due retries, pending reply snapshots.
     func tick() {
         if let next = nextWake, next <= now.moment { nextWake = nil }
+        expireApprovals()
         retryAgentLists()
         processSettled()
         flushReplies()

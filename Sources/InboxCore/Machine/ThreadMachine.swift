@@ -31,6 +31,11 @@ public final class ThreadMachine {
     var contents: [String: [UInt8]]?
     /// The hash of each approval file as last read, so a save that changes nothing is not read again.
     var approvalHashes: [String: String] = [:]
+    /// The text of each approval file as last read or written, so its front matter `status` can be
+    /// brought up to date once it is decided or expires.
+    var approvalTexts: [String: String] = [:]
+    /// Approval files read only to bring their `status` up to date (not an operator's save).
+    var approvalStatusReads: Set<String> = []
     /// Control files already acted on.
     var controlsDone: Set<String> = []
     /// Stamps of files already rejected, so a rescan does not read them again.

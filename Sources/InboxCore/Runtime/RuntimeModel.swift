@@ -175,13 +175,26 @@ public struct ApprovalRequest: Sendable, Hashable {
     public var toolCallID: String?
     public var tool: String?
     public var arguments: String?
+    /// The decisions the runtime can express for it (docs/format.md §6.4): never `respond` for a tool
+    /// call, `edit` only where edited arguments can be sent.
+    public var decisions: [Decision] = Decision.basic
+    /// When the runtime stops waiting for it (AG-UI `expiresAt`); nil: the configured default.
+    public var expiresAt: Timestamp?
+    /// The JSON Schema of the tool's arguments (edited arguments must meet it), if the runtime gave one.
+    public var schema: String?
 
-    public init(runtimeID: String, prompt: String, toolCallID: String?, tool: String?, arguments: String?) {
+    public init(
+        runtimeID: String, prompt: String, toolCallID: String?, tool: String?, arguments: String?,
+        decisions: [Decision] = Decision.basic, expiresAt: Timestamp? = nil, schema: String? = nil
+    ) {
         self.runtimeID = runtimeID
         self.prompt = prompt
         self.toolCallID = toolCallID
         self.tool = tool
         self.arguments = arguments
+        self.decisions = decisions
+        self.expiresAt = expiresAt
+        self.schema = schema
     }
 }
 
@@ -189,22 +202,28 @@ public struct ApprovalRequest: Sendable, Hashable {
 public struct ApprovalAnswer: Sendable, Hashable {
     public var runtimeID: String
     public var decision: Decision
+    /// The reason (reject), the answer (respond), or a note (approve, edit).
     public var note: String?
     public var toolCallID: String?
+    /// The edited arguments (canonical JSON), for `edit`.
+    public var arguments: String?
     /// The request is withdrawn rather than answered: the operator aborted the run while it waited
     /// (AG-UI's `status: "cancelled"`, which closes the interrupt). `decision` and `note` are unused.
     public var withdrawn = false
 
-    public init(runtimeID: String, decision: Decision, note: String?, toolCallID: String?) {
+    public init(
+        runtimeID: String, decision: Decision, note: String?, toolCallID: String?, arguments: String? = nil
+    ) {
         self.runtimeID = runtimeID
         self.decision = decision
         self.note = note
         self.toolCallID = toolCallID
+        self.arguments = arguments
     }
 
     /// A withdrawal of the request `runtimeID`.
     public static func withdrawal(of runtimeID: String, toolCallID: String?) -> ApprovalAnswer {
-        var answer = ApprovalAnswer(runtimeID: runtimeID, decision: .reject, note: nil, toolCallID: toolCallID)
+        var answer = ApprovalAnswer(runtimeID: runtimeID, decision: .cancel, note: nil, toolCallID: toolCallID)
         answer.withdrawn = true
         return answer
     }

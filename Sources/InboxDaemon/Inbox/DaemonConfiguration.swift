@@ -14,6 +14,9 @@ public struct DaemonConfiguration: Sendable {
     public var agents: [WorkspaceConfig.Agent]
     public var defaultAgent: String?
     public var delivery: WorkspaceConfig.Delivery
+    /// The `on_attention` command (program first), its program resolved against the workspace when
+    /// it is a relative path with a slash.
+    public var onAttention: [String]?
     /// Whether the daemon keeps the site current.
     public var buildSite = true
     /// Seconds between heartbeats in `.letterbox/daemon.json`.
@@ -41,6 +44,10 @@ public struct DaemonConfiguration: Sendable {
         agents = config.agents
         defaultAgent = config.defaultAgent
         delivery = config.delivery
+        onAttention = config.onAttention.map { command in
+            guard let program = command.first, program.contains("/"), !program.hasPrefix("/") else { return command }
+            return [Workspace.absolute(program, base: workspace.root)] + command.dropFirst()
+        }
         if let url = overrides.runtimeURL ?? environment["LETTERBOX_RUNTIME_URL"] { runtimes[0].url = url }
         if let kind = overrides.runtimeKind
             ?? environment["LETTERBOX_RUNTIME_KIND"].flatMap(WorkspaceConfig.Runtime.Kind.init)

@@ -55,6 +55,8 @@ final class InboxRunner: @unchecked Sendable {
     enum Spawn: Sendable {
         case job(Job, signal: AbortSignal?)
         case sleep(until: ContinuousClock.Instant)
+        /// Run the `on_attention` command with these arguments (no shell).
+        case attention(command: [String], notice: AttentionNotice)
     }
 
     /// A step held behind a failed write, done in order when the write works.
@@ -319,6 +321,12 @@ final class InboxRunner: @unchecked Sendable {
             if !effects.siteChanged.isEmpty { siteChanges?.yield(effects.siteChanged) }
             if let wake = effects.wake { schedule(wake) }
             if let due = git?.record(effects.commitPoints, inbox: workspace.inbox) { spawn(.sleep(until: due)) }
+            if let command = configuration.onAttention {
+                for notice in effects.attention {
+                    let path = workspace.threadFolder(notice.thread) + "/" + notice.file
+                    spawn(.attention(command: command + [notice.thread, path, notice.reason], notice: notice))
+                }
+            }
             var next = Effects()
             for thread in effects.newThreads { makeFolder(thread) }
             for load in effects.loads {

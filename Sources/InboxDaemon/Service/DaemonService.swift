@@ -242,6 +242,9 @@ public struct DaemonService: Service, CustomStringConvertible {
                         guard (try? await Task.sleep(until: until, clock: .continuous)) != nil else { return }
                         queue.push(.tick)
                     }
+                case let .attention(command, notice):
+                    let logger = logger
+                    group.addTask { await AttentionCommand.run(command, notice: notice, logger: logger) }
                 }
             }
             group.cancelAll()

@@ -50,6 +50,58 @@ public enum Outbox {
         return workspace.relative(try DurableWriter.writeNew(Array(request.fileText.utf8), candidates: candidates))
     }
 
+    /// Checks a decision against the thread's journal before writing its control file: something is
+    /// pending (else `StoreError.notFound`, "nothing is pending"), `request.target` names one of the
+    /// pending approvals (its id, file, or the runtime's interrupt id) or there is only one, and the
+    /// decision is one the request offers and is complete (edited arguments parse, differ and fit the
+    /// schema; a respond has text), else `FormatError(.approval)`. The daemon checks again when it
+    /// reads the control file (the journal may move on in between). Returns the control file's path
+    /// and the approval decided.
+    public static func decide(_ request: ControlRequest, thread: String, stamp: String, in workspace: Workspace) throws
+        -> (path: String, approval: String)
+    {
+        _ = try threadFolder(thread, in: workspace)
+        let snapshot = try InboxReader.readThread(thread, in: workspace)
+        if let error = snapshot.journalError { throw error }
+        let pending = snapshot.state.pendingApprovals
+        guard !pending.isEmpty else {
+            throw StoreError(.notFound, "nothing is pending in thread '\(thread)': no approval waits for a decision")
+        }
+        let target: ApprovalState
+        if let id = request.target {
+            guard let found = pending.first(where: { $0.id == id || $0.file == id || $0.runtimeID == id }) else {
+                throw StoreError(
+                    .notFound,
+                    "no pending approval '\(id)' in thread '\(thread)' (pending: \(pending.map(\.id).joined(separator: ", ")))"
+                )
+            }
+            target = found
+        } else {
+            guard pending.count == 1 else {
+                throw FormatError(
+                    .approval,
+                    "\(pending.count) approvals are pending in thread '\(thread)'; name one with --interrupt (\(pending.map(\.id).joined(separator: ", ")))"
+                )
+            }
+            target = pending[0]
+        }
+        guard let decision = Decision(rawValue: request.action.rawValue) else {
+            throw FormatError(.approval, "'\(request.action.rawValue)' is not a decision")
+        }
+        var checked = request
+        checked.target = target.id
+        switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target)) {
+        case let .invalid(reason):
+            throw FormatError(
+                .approval, reason, path: workspace.relative(workspace.threadFolder(thread) + "/" + target.file))
+        case let .answered(_, _, arguments):
+            checked.arguments = arguments
+        case .unanswered:
+            break
+        }
+        return (try control(checked, thread: thread, stamp: stamp, in: workspace), target.id)
+    }
+
     static func threadFolder(_ thread: String, in workspace: Workspace) throws -> String {
         let folder = workspace.threadFolder(thread)
         guard Names.isValidThreadName(thread), let entry = try FileSystem.entry(at: folder), entry.type == .directory

@@ -6,7 +6,20 @@ public struct StatusReport: Encodable, Sendable {
     public var runtime: Runtime
     public var daemon: Daemon
     public var threads: [Thread]
+    /// What waits on the operator, oldest first: approvals to decide and messages that failed for good.
+    public var attention: [Attention]
     public var problems: [String]
+
+    /// One thing that needs the operator (docs/daemon.md, "Attention").
+    public struct Attention: Encodable, Sendable {
+        public var thread: String
+        /// The file to act on (the approval request, or the failed message).
+        public var file: String
+        /// `approval` or `failed`.
+        public var kind: String
+        public var reason: String
+        public var since: String
+    }
 
     public struct Runtime: Encodable, Sendable {
         public var state: String
@@ -63,6 +76,14 @@ public struct StatusReport: Encodable, Sendable {
         public var id: String
         public var file: String
         public var tool: String?
+        /// The decisions offered (`approve`, `edit`, `reject`, `respond`, `cancel`); only `cancel` once expired.
+        public var decisions: [String]
+        public var expiresAt: String?
+        public var expired: Bool
+        enum CodingKeys: String, CodingKey {
+            case id, file, tool, decisions, expired
+            case expiresAt = "expires_at"
+        }
     }
 
     public struct Rejected: Encodable, Sendable {
@@ -105,12 +126,23 @@ public struct StatusReport: Encodable, Sendable {
                             Run(id: $0.id, file: $0.file, status: $0.status.rawValue, reason: $0.reason)
                         })
                 },
-                pendingApprovals: state.pendingApprovals.map { Approval(id: $0.id, file: $0.file, tool: $0.tool) },
+                pendingApprovals: state.pendingApprovals.map {
+                    Approval(
+                        id: $0.id, file: $0.file, tool: $0.tool, decisions: $0.decisionsNow.map(\.rawValue),
+                        expiresAt: $0.expiresAt?.description, expired: $0.expired)
+                },
                 rejected: state.rejected.values.sorted { $0.file < $1.file }.map {
                     Rejected(file: $0.file, reason: $0.reason)
                 },
                 journalError: thread.journalError?.description)
         }
+        attention = snapshot.threads.flatMap { thread in
+            Self.attention(thread.state).map {
+                Attention(
+                    thread: thread.id, file: $0.file, kind: $0.kind, reason: $0.reason, since: $0.since.description)
+            }
+        }
+        .sorted { ($0.since, $0.thread, $0.file) < ($1.since, $1.thread, $1.file) }
         problems =
             snapshot.rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
             + (snapshot.inboxJournalError.map { [$0.description] } ?? [])
@@ -118,6 +150,27 @@ public struct StatusReport: Encodable, Sendable {
                 "\(workspace.relative(workspace.inbox + "/" + $0.file)): \($0.reason)"
             }
             + snapshot.threads.compactMap { $0.metaError?.description }
+    }
+
+    /// What in a thread waits on the operator: each pending approval, each message failed for good.
+    public static func attention(_ state: ThreadState) -> [(
+        file: String, kind: String, reason: String, since: Timestamp
+    )] {
+        var items: [(file: String, kind: String, reason: String, since: Timestamp)] = []
+        for approval in state.pendingApprovals {
+            let what = approval.tool.map { "approval needed for \($0)" } ?? "approval needed"
+            items.append(
+                (
+                    approval.file, "approval", approval.expired ? "\(what) (expired: cancel it)" : what,
+                    approval.requestedAt
+                ))
+        }
+        for message in state.messages {
+            if case let .failed(why) = message.delivery {
+                items.append((message.file, "failed", why, message.attempts.last?.startedAt ?? message.detectedAt))
+            }
+        }
+        return items
     }
 
     /// The report as lines of text for a terminal. Everything that comes from a file (names, reasons)

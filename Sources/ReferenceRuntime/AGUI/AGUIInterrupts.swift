@@ -1,3 +1,5 @@
+import ChatModel
+
 /// The AG-UI threads' open interrupts, kept as the protocol's contract asks: while a thread has
 /// open interrupts, input without a resume that addresses every one of them is refused; a resume
 /// sent again after it was accepted gets the same run again (a replay, not a second answer).
@@ -58,6 +60,11 @@ actor AGUIInterrupts {
             case "cancelled":
                 continue
             case "resolved" where answer.payload?.approved != nil:
+                if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.canonicalText)
+                {
+                    return .refuse(
+                        code: "invalid_payload", message: "editedArgs for '\(answer.interruptId)': \(problem)")
+                }
                 continue
             case "resolved":
                 return .refuse(

@@ -62,7 +62,10 @@ struct AGUIRoutes: Sendable {
             else { return script.refusal("unknown_interrupt", "the resume answers no open interrupt") }
             if firstTime {
                 let decision =
-                    answer.status == "cancelled" ? "cancel" : answer.payload?.approved == true ? "approve" : "reject"
+                    answer.status == "cancelled"
+                    ? "cancel"
+                    : answer.payload?.approved == true
+                        ? (answer.payload?.editedArgs == nil ? "approve" : "edit") : "reject"
                 await state.recordAGUI(
                     .approvalAnswered, key: key, thread: input.threadId, message: interrupt.id, agent: agent,
                     content: decision)

@@ -1,3 +1,5 @@
+import ChatModel
+
 /// A step of an AG-UI run: an event to send, or the agent's pause (the stream interval).
 enum AGUIStep: Sendable, Equatable {
     case event(AGUIEvent)
@@ -35,7 +37,8 @@ struct AGUIScript: Sendable {
             var messages = AGUIEvent("MESSAGES_SNAPSHOT")
             messages.messages = history + [proposal]
             let interrupt = AGUIEvent.Interrupt(
-                id: "\(call)-approval", reason: "tool_call", message: DemoAgent.approvalPrompt, toolCallId: call)
+                id: "\(call)-approval", reason: "tool_call", message: DemoAgent.approvalPrompt, toolCallId: call,
+                responseSchema: Self.responseSchema)
             return [started, .pause] + text(messageID, [DemoAgent.toolCallText()])
                 + toolCall(call, parent: messageID) + [.event(snapshot), .event(messages)]
                 + [finished(AGUIEvent.Outcome(type: "interrupt", interrupts: [interrupt]))]
@@ -53,9 +56,16 @@ struct AGUIScript: Sendable {
         if answer.status == "cancelled" {
             result = "cancelled by the operator"
             reply = DemoAgent.cancelledOutcome()
+        } else if approved {
+            let edited = answer.payload?.editedArgs.map(\.canonicalText)
+            let arguments = edited.flatMap { DemoAgent.problem(with: $0) == nil ? $0 : nil } ?? DemoAgent.toolArguments
+            result = DemoAgent.toolResult(arguments: arguments)
+            reply = DemoAgent.outcome(
+                .approved(arguments: arguments, edited: arguments != DemoAgent.toolArguments),
+                note: answer.payload?.reason)
         } else {
-            result = approved ? DemoAgent.toolResult() : "rejected: \(answer.payload?.reason ?? "no reason given")"
-            reply = DemoAgent.outcome(approved: approved, note: answer.payload?.reason)
+            result = "rejected: \(answer.payload?.reason ?? "no reason given")"
+            reply = DemoAgent.outcome(.rejected(reason: answer.payload?.reason), note: nil)
         }
         var toolResult = AGUIEvent("TOOL_CALL_RESULT")
         toolResult.messageId = "\(runId)-tool-1"
@@ -67,6 +77,21 @@ struct AGUIScript: Sendable {
         return [started, .pause, .event(toolResult), .pause] + text("\(runId)-text-1", [reply])
             + [.event(state), finished()]
     }
+
+    /// The interrupt's `responseSchema`, as pydantic-ai's adapter writes it: `approved` required,
+    /// `editedArgs` the tool's own argument schema, `reason` free text.
+    static let responseSchema: JSONDocument = {
+        let tool = (try? JSONDocument(parsing: DemoAgent.toolSchema)) ?? .object([:])
+        return .object([
+            "type": .string("object"),
+            "properties": .object([
+                "approved": .object(["type": .string("boolean")]),
+                "editedArgs": tool,
+                "reason": .object(["type": .string("string")]),
+            ]),
+            "required": .array([.string("approved")]),
+        ])
+    }()
 
     /// A refused run: `RUN_ERROR` alone, so the client fails the request instead of starting a reply.
     func refusal(_ code: String, _ message: String) -> [AGUIStep] {

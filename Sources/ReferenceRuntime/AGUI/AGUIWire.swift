@@ -1,3 +1,4 @@
+import ChatModel
 import Foundation
 import NIOCore
 
@@ -65,6 +66,8 @@ struct AGUIMessage: Codable, Sendable, Equatable {
 struct AGUIResumeEntry: Codable, Sendable, Equatable {
     struct Payload: Codable, Sendable, Equatable {
         var approved: Bool?
+        /// The arguments to run the tool with instead of the proposal (a full replacement).
+        var editedArgs: JSONDocument?
         var reason: String?
     }
 
@@ -103,6 +106,8 @@ struct AGUIEvent: Encodable, Sendable, Equatable {
         var reason: String
         var message: String?
         var toolCallId: String?
+        /// What a resume's payload may hold: `approved`, `editedArgs` (the tool's own schema), `reason`.
+        var responseSchema: JSONDocument?
     }
 
     init(_ type: String) { self.type = type }

@@ -27,9 +27,9 @@ struct AgentRunner: Sendable {
             case .start(let ticket):
                 logger.debug("run started", metadata: ["run.id": "\(ticket.runId)", "agent.id": "\(ticket.agent)"])
                 try await start(ticket)
-            case .resume(let ticket, let approved, let note):
-                logger.debug("run resumed", metadata: ["run.id": "\(ticket.runId)", "approved": "\(approved)"])
-                try await resume(ticket, approved: approved, note: note)
+            case .resume(let ticket, let verdict, let note):
+                logger.debug("run resumed", metadata: ["run.id": "\(ticket.runId)", "verdict": "\(verdict)"])
+                try await resume(ticket, verdict: verdict, note: note)
             }
         } catch is CancellationError {
             logger.debug("run cancelled by shutdown", metadata: ["run.id": "\(job.runId)"])
@@ -75,12 +75,15 @@ struct AgentRunner: Sendable {
         }
     }
 
-    private func resume(_ ticket: RunJob.Ticket, approved: Bool, note: String?) async throws {
+    private func resume(_ ticket: RunJob.Ticket, verdict: DemoAgent.Verdict, note: String?) async throws {
         let run = ticket.runId
         try await pause()
-        guard await state.finishToolCall(run: run, result: approved ? DemoAgent.toolResult() : nil) else { return }
+        let result: String? =
+            if case let .approved(arguments, _) = verdict { DemoAgent.toolResult(arguments: arguments) } else { nil }
+        guard await state.finishToolCall(run: run, result: result) else { return }
         try await pause()
-        guard await state.appendReply(run: run, text: DemoAgent.outcome(approved: approved, note: note), complete: true)
+        let reason: String? = if case .rejected = verdict { nil } else { note }
+        guard await state.appendReply(run: run, text: DemoAgent.outcome(verdict, note: reason), complete: true)
         else { return }
         await state.finish(run: run)
     }

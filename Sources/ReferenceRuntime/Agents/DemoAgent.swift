@@ -1,3 +1,4 @@
+import ChatModel
 import Foundation
 
 /// The reference runtime's deterministic demo agents: the same question always gets the same answer.
@@ -123,17 +124,63 @@ enum DemoAgent: String, Sendable, CaseIterable {
         "Calling `\(toolName)` with `\(toolArguments)`; this needs your approval first."
     }
 
-    static func toolResult() -> String {
-        "backup restarted on db-1 (demo: nothing was actually restarted)"
+    /// The JSON Schema of `restart_service`'s arguments (sent with the approval request; edited
+    /// arguments must meet it).
+    static let toolSchema =
+        #"{"additionalProperties":false,"properties":{"host":{"minLength":1,"type":"string"},"service":{"minLength":1,"type":"string"}},"required":["host","service"],"type":"object"}"#
+
+    /// The decisions the operator agent's approval offers: a tool call, so never `respond`.
+    static let offeredDecisions: [Decision] = [.approve, .edit, .reject, .cancel]
+
+    /// What the operator decided, as the agent acts on it.
+    enum Verdict: Sendable, Equatable {
+        /// Run the tool with `arguments` (the proposal, or the operator's edit).
+        case approved(arguments: String, edited: Bool)
+        /// Do not run it; `reason` goes into the answer.
+        case rejected(reason: String?)
+        /// The request was withdrawn.
+        case cancelled
     }
 
-    static func outcome(approved: Bool, note: String?) -> String {
-        let noted = note.map { $0.isEmpty ? "" : "\n\nYour note: \($0)" } ?? ""
-        if approved {
-            return "Done: I restarted `backup` on `db-1`, and it reports healthy. (This is the reference runtime's "
-                + "demo operator; nothing was actually restarted.)" + noted
+    /// The host and service named by (possibly edited) arguments.
+    static func target(of arguments: String) -> (host: String, service: String) {
+        let value = try? JSONDocument(parsing: arguments)
+        func text(_ key: String, _ fallback: String) -> String {
+            if case let .string(found)? = value?[key] { found } else { fallback }
         }
-        return "I did not restart `backup` on `db-1`: you rejected the request. Nothing was changed." + noted
+        return (text("host", "db-1"), text("service", "backup"))
+    }
+
+    /// Why `arguments` cannot be run (not JSON, not an object, not the tool's schema), or nil.
+    static func problem(with arguments: String) -> String? {
+        let value: JSONDocument
+        do { value = try JSONDocument(parsing: arguments) } catch {
+            return "the arguments are not JSON: \(error.reason)"
+        }
+        guard let schema = try? JSONDocument(parsing: toolSchema) else { return nil }
+        let problems = ArgumentSchema.problems(value, schema: schema)
+        return problems.isEmpty ? nil : "the arguments do not fit \(toolName): " + problems.joined(separator: "; ")
+    }
+
+    static func toolResult(arguments: String = toolArguments) -> String {
+        let (host, service) = target(of: arguments)
+        return "\(service) restarted on \(host) (demo: nothing was actually restarted)"
+    }
+
+    static func outcome(_ verdict: Verdict, note: String?) -> String {
+        let noted = note.map { $0.isEmpty ? "" : "\n\nYour note: \($0)" } ?? ""
+        switch verdict {
+        case let .approved(arguments, edited):
+            let (host, service) = target(of: arguments)
+            let how = edited ? " with the arguments you edited" : ""
+            return "Done: I restarted `\(service)` on `\(host)`\(how), and it reports healthy. (This is the reference "
+                + "runtime's demo operator; nothing was actually restarted.)" + noted
+        case let .rejected(reason):
+            let why = reason.map { $0.isEmpty ? "" : " Your reason: \($0)" } ?? ""
+            return "I did not restart `backup` on `db-1`: you rejected the request. Nothing was changed.\(why)"
+        case .cancelled:
+            return cancelledOutcome()
+        }
     }
 
     /// The answer when the request was withdrawn (the run was aborted while it waited).

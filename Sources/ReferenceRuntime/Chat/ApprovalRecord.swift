@@ -10,18 +10,24 @@ public struct ApprovalRecord: Sendable, Equatable, Codable {
     public var toolCallId: String
     /// The question for the operator.
     public var prompt: String
-    /// Pending, approved or rejected.
+    /// Pending, approved, rejected or cancelled.
     public var status: Approval.Status
-    /// The operator's note with the answer, if any.
+    /// The decision taken (`approve`, `edit`, `reject`, `cancel`), or nil while pending.
+    public var decision: String?
+    /// The operator's note with the answer (a rejection's reason), if any.
     public var note: String?
+    /// The arguments the tool ran with when the decision was `edit` (JSON text), else nil.
+    public var arguments: String?
     /// When it was answered, or `null` while pending.
     public var answeredAt: RuntimeTimestamp?
 
     /// An approval record with every field given.
     public init(
         id: String, threadId: String, messageId: String, toolCallId: String, prompt: String, status: Approval.Status,
-        note: String? = nil, answeredAt: RuntimeTimestamp? = nil
+        note: String? = nil, answeredAt: RuntimeTimestamp? = nil, decision: String? = nil, arguments: String? = nil
     ) {
+        self.decision = decision
+        self.arguments = arguments
         self.id = id
         self.threadId = threadId
         self.messageId = messageId
@@ -33,7 +39,7 @@ public struct ApprovalRecord: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, threadId, messageId, toolCallId, prompt, status, note, answeredAt
+        case id, threadId, messageId, toolCallId, prompt, status, decision, note, arguments, answeredAt
     }
 
     /// Encodes every field, writing `null` for absent optional ones.
@@ -45,7 +51,9 @@ public struct ApprovalRecord: Sendable, Equatable, Codable {
         try container.encode(toolCallId, forKey: .toolCallId)
         try container.encode(prompt, forKey: .prompt)
         try container.encode(status, forKey: .status)
+        try container.encode(decision, forKey: .decision)
         try container.encode(note, forKey: .note)
+        try container.encode(arguments, forKey: .arguments)
         try container.encode(answeredAt, forKey: .answeredAt)
     }
 }

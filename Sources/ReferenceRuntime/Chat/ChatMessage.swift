@@ -137,10 +137,12 @@ public struct Approval: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable, CaseIterable {
         /// Waiting for the operator.
         case pending
-        /// The operator approved.
+        /// The operator approved (with the proposed or edited arguments).
         case approved
         /// The operator rejected.
         case rejected
+        /// The operator withdrew the request.
+        case cancelled
     }
 
     /// The approval id (`apr_000001`), used in `POST /external/chat/approvals/{id}`.
@@ -149,14 +151,54 @@ public struct Approval: Sendable, Equatable, Codable {
     public var toolCallId: String
     /// The question for the operator.
     public var prompt: String
-    /// Pending, approved or rejected.
+    /// Pending, approved, rejected or cancelled.
     public var status: Status
+    /// The decisions the approvals endpoint takes for it (`approve`, `edit`, `reject`, `respond`, `cancel`).
+    public var decisions: [String]
+    /// The JSON Schema of the tool's arguments as JSON text (what an `edit` must meet), or nil.
+    public var argumentsSchema: String?
+    /// When the agent stops waiting for an answer, or nil for never.
+    public var expiresAt: RuntimeTimestamp?
 
     /// An approval request with every field given.
-    public init(id: String, toolCallId: String, prompt: String, status: Status) {
+    public init(
+        id: String, toolCallId: String, prompt: String, status: Status,
+        decisions: [String] = ["approve", "reject", "cancel"], argumentsSchema: String? = nil,
+        expiresAt: RuntimeTimestamp? = nil
+    ) {
         self.id = id
         self.toolCallId = toolCallId
         self.prompt = prompt
         self.status = status
+        self.decisions = decisions
+        self.argumentsSchema = argumentsSchema
+        self.expiresAt = expiresAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, toolCallId, prompt, status, decisions, argumentsSchema, expiresAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        toolCallId = try container.decode(String.self, forKey: .toolCallId)
+        prompt = try container.decode(String.self, forKey: .prompt)
+        status = try container.decode(Status.self, forKey: .status)
+        decisions = try container.decodeIfPresent([String].self, forKey: .decisions) ?? ["approve", "reject"]
+        argumentsSchema = try container.decodeIfPresent(String.self, forKey: .argumentsSchema)
+        expiresAt = try container.decodeIfPresent(RuntimeTimestamp.self, forKey: .expiresAt)
+    }
+
+    /// Encodes every field, writing `null` for absent optional ones.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(toolCallId, forKey: .toolCallId)
+        try container.encode(prompt, forKey: .prompt)
+        try container.encode(status, forKey: .status)
+        try container.encode(decisions, forKey: .decisions)
+        try container.encode(argumentsSchema, forKey: .argumentsSchema)
+        try container.encode(expiresAt, forKey: .expiresAt)
     }
 }

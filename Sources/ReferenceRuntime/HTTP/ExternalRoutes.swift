@@ -50,7 +50,7 @@ struct ExternalRoutes: Sendable {
             let id = try Self.parameter("id", context)
             let answer = try await JSONCoding.decode(ApprovalAnswer.self, from: request, limit: bodyLimit)
             let approval = try await state.answer(
-                approvalId: id, approve: answer.decision == .approve, note: answer.note)
+                approvalId: id, decision: answer.decision, note: answer.note, arguments: answer.arguments)
             return try JSONCoding.response(ApprovalResult(approval: approval))
         }
     }

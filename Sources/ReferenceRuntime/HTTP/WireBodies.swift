@@ -53,11 +53,14 @@ struct RegenerateResult: Encodable {
 /// `POST /external/chat/approvals/{id}` body.
 struct ApprovalAnswer: Decodable, Sendable {
     enum Decision: String, Decodable, Sendable {
-        case approve, reject
+        case approve, edit, reject, respond, cancel
     }
 
     var decision: Decision
+    /// A rejection's reason (it reaches the agent), an answer for `respond`, or a note.
     var note: String?
+    /// For `edit`: the arguments to run the tool with instead, as JSON text.
+    var arguments: String?
 }
 
 /// `POST /external/chat/approvals/{id}` answer.

@@ -1,3 +1,4 @@
+import ChatModel
 import Foundation
 import HTTPTypes
 
@@ -227,12 +228,38 @@ struct ChatStore: Sendable {
 
     /// Answers an approval. The same answer again is a no-op; a different one is a conflict.
     mutating func answer(
-        approvalId: String, approve: Bool, note: String?, now: RuntimeTimestamp
+        approvalId: String, decision: ApprovalAnswer.Decision, note: String?, arguments: String?,
+        now: RuntimeTimestamp
     ) throws -> ApprovalRecord {
         guard var approval = approvals[approvalId] else { throw APIError.approvalNotFound(approvalId) }
-        let wanted: Approval.Status = approve ? .approved : .rejected
+        let offered = DemoAgent.offeredDecisions.map(\.rawValue)
+        guard offered.contains(decision.rawValue) else {
+            throw APIError(
+                .unprocessableContent, "decision_not_offered",
+                "'\(decision.rawValue)' is not offered for approval '\(approvalId)' (it gates a tool call); use one of \(offered.joined(separator: ", "))"
+            )
+        }
+        var edited: String?
+        if decision == .edit {
+            guard let arguments else {
+                throw APIError(
+                    .badRequest, "missing_field", "an edit needs 'arguments': the tool's new arguments as JSON text")
+            }
+            if let problem = DemoAgent.problem(with: arguments) {
+                throw APIError(.unprocessableContent, "invalid_arguments", problem)
+            }
+            edited = (try? JSONDocument(parsing: arguments))?.canonicalText ?? arguments
+        }
+        let wanted: Approval.Status =
+            switch decision {
+            case .approve, .edit, .respond: .approved
+            case .reject: .rejected
+            case .cancel: .cancelled
+            }
         guard approval.status == .pending else {
-            if approval.status == wanted { return approval }
+            if approval.status == wanted && approval.decision == decision.rawValue && approval.arguments == edited {
+                return approval
+            }
             throw APIError(
                 .conflict, "approval_already_answered",
                 "approval '\(approvalId)' was already \(approval.status.rawValue); it cannot be changed")
@@ -243,19 +270,32 @@ struct ChatStore: Sendable {
                 "approval '\(approvalId)' can no longer be answered: the run that asked was aborted")
         }
         approval.status = wanted
+        approval.decision = decision.rawValue
         approval.note = note
+        approval.arguments = edited
         approval.answeredAt = now
         approvals[approvalId] = approval
         update(approval.messageId, now: now) {
             $0.approval?.status = wanted
             $0.status = .complete
         }
+        if let edited, let tool = run.toolMessageId {
+            // The tool message shows the arguments the call runs with.
+            update(tool, now: now) { $0.toolCall?.arguments = edited }
+        }
         record(
             .approvalAnswered, key: nil, thread: approval.threadId, message: approval.messageId, agent: run.agent,
-            content: approve ? "approve" : "reject")
+            content: decision.rawValue)
         run.phase = .running
         runs[runId] = run
-        outbox.jobs.append(.resume(run.ticket, approved: approve, note: note))
+        let verdict: DemoAgent.Verdict =
+            switch decision {
+            case .approve, .respond: .approved(arguments: DemoAgent.toolArguments, edited: false)
+            case .edit: .approved(arguments: edited ?? DemoAgent.toolArguments, edited: true)
+            case .reject: .rejected(reason: note)
+            case .cancel: .cancelled
+            }
+        outbox.jobs.append(.resume(run.ticket, verdict: verdict, note: note))
         return approval
     }
 
@@ -293,7 +333,9 @@ struct ChatStore: Sendable {
         let tool = appendMessage(
             to: run.threadId, role: .tool, content: text, status: .inProgress, replyTo: run.operatorMessageId,
             toolCall: call, now: now)
-        let request = Approval(id: approvalId, toolCallId: call.id, prompt: prompt, status: .pending)
+        let request = Approval(
+            id: approvalId, toolCallId: call.id, prompt: prompt, status: .pending,
+            decisions: DemoAgent.offeredDecisions.map(\.rawValue), argumentsSchema: DemoAgent.toolSchema)
         let asking = appendMessage(
             to: run.threadId, role: .approval, content: prompt, status: .inProgress, replyTo: run.operatorMessageId,
             approval: request, now: now)

@@ -8,5 +8,5 @@ enum RunJob: Sendable, Equatable {
     }
 
     case start(Ticket)
-    case resume(Ticket, approved: Bool, note: String?)
+    case resume(Ticket, verdict: DemoAgent.Verdict, note: String?)
 }

@@ -49,9 +49,11 @@ actor RuntimeState {
         return try store.regenerate(messageId: messageId, now: now)
     }
 
-    func answer(approvalId: String, approve: Bool, note: String?) throws -> ApprovalRecord {
+    func answer(approvalId: String, decision: ApprovalAnswer.Decision, note: String?, arguments: String?) throws
+        -> ApprovalRecord
+    {
         defer { flush() }
-        return try store.answer(approvalId: approvalId, approve: approve, note: note, now: now)
+        return try store.answer(approvalId: approvalId, decision: decision, note: note, arguments: arguments, now: now)
     }
 
     var effects: [ReferenceEffect] { store.effects }

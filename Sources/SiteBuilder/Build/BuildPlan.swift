@@ -369,6 +369,13 @@ final class BuildPlan {
                 Feeds.view(
                     title: title, id: "urn:letterbox:inbox", selfHref: "feed.xml", base: "threads/",
                     entries: manifest.feed)))
+        try sink.put(
+            "attention.xml",
+            theme.feed(
+                Feeds.view(
+                    title: "\(title): \(strings["attention"] ?? "Needs your attention")",
+                    id: "urn:letterbox:attention", selfHref: "attention.xml", base: "threads/",
+                    entries: Feeds.attention(summaries))))
         try sink.put("assets/style.css", theme.assets["style.css"] ?? "")
         try sink.put("assets/search.js", theme.assets["search.js"] ?? "")
         try sink.put("README.md", WorkspaceInitializer.siteReadme)

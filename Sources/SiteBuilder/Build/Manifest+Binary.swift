@@ -92,6 +92,13 @@ extension ThreadSummary {
         w.optional(problem) { $0.string($1) }
         w.int(rejectedCount)
         w.int(queued)
+        w.array(attention) { w, item in
+            w.string(item.file)
+            w.string(item.kind)
+            w.string(item.reason)
+            w.int64(item.since)
+            w.string(item.anchor)
+        }
     }
 
     init(from r: inout ByteReader) throws(ByteReader.Malformed) {
@@ -110,6 +117,11 @@ extension ThreadSummary {
         problem = try r.optional { r throws(ByteReader.Malformed) in try r.string() }
         rejectedCount = try r.int()
         queued = try r.int()
+        attention = try r.array { r throws(ByteReader.Malformed) in
+            AttentionItem(
+                file: try r.string(), kind: try r.string(), reason: try r.string(), since: try r.int64(),
+                anchor: try r.string())
+        }
     }
 }
 

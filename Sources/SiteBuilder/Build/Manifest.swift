@@ -6,7 +6,7 @@ import InboxStore
 /// Kept in `.letterbox/` (machine-local: it holds inode numbers and mtimes), never in the site, so
 /// the site stays byte-identical for the same inbox. Losing it only costs a full build.
 struct Manifest: Codable, Sendable {
-    static let formatVersion = 3
+    static let formatVersion = 4
 
     /// A journal as last seen: how many lines, the last hash, and any problem.
     struct JournalRecord: Codable, Sendable, Hashable {

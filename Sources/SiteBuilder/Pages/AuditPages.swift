@@ -82,9 +82,9 @@ enum AuditPages {
         case let .replyStarted(_, _, file, _, _), let .replyCompleted(_, file, _, _), let .replyAborted(_, file, _),
             let .replyErrored(_, file, _), let .toolCall(_, _, _, file, _, _):
             return file.hasSuffix(".md") ? String(file.dropLast(3)) : file
-        case let .approvalRequested(approval, _, _, _, _, _), let .approvalAnswered(approval, _, _, _),
+        case let .approvalRequested(approval, _, _, _, _, _, _, _, _, _), let .approvalAnswered(approval, _, _, _, _),
             let .approvalAnswerInvalid(approval, _), let .approvalEditedAfterAnswer(approval, _),
-            let .approvalSent(approval, _):
+            let .approvalSent(approval, _), let .approvalExpired(approval):
             return approval
         default:
             return nil

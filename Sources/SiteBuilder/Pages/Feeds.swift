@@ -53,6 +53,22 @@ enum Feeds {
         }
     }
 
+    /// `attention.xml`: what waits on the operator across the inbox (pending approvals, messages failed
+    /// for good), newest first. An entry's id names the thread, the file and since when, so a new wait
+    /// on the same file is a new entry.
+    static func attention(_ summaries: [ThreadSummary]) -> [Entry] {
+        summaries.flatMap { summary in
+            summary.attention.map { item in
+                Entry(
+                    thread: summary.id, id: "urn:letterbox:attention:\(summary.id):\(item.file):\(item.since)",
+                    title: "\(summary.title): \(item.reason)", updated: item.since, author: "Letterbox",
+                    href: "\(Page.segment(summary.id)).html#m-\(item.anchor)",
+                    content: "<p>" + HTML.escape("\(item.file): \(item.reason)") + "</p>")
+            }
+        }
+        .sorted(by: Entry.newestFirst)
+    }
+
     /// The feed document. `base` is the path from the feed to `threads/` ("" or "threads/").
     static func view(title: String, id: String, selfHref: String, base: String, entries: [Entry]) -> FeedView {
         FeedView(

@@ -208,8 +208,14 @@ enum ReadAPI {
                 for approval in run.approvals {
                     let approvalSeq = seq(approval.id)
                     let body = content.bodies[approval.file] ?? ""
-                    let decided = approval.answer.map { $0.decision == .approve ? "approved" : "rejected" }
-                    let state = decided ?? (run.status.isFinished ? "closed" : "pending")
+                    let decided = approval.answer.map { answer in
+                        switch answer.decision {
+                        case .approve, .edit, .respond: "approved"
+                        case .reject: "rejected"
+                        case .cancel: "cancelled"
+                        }
+                    }
+                    let state = decided ?? (run.status.isFinished ? "closed" : approval.expired ? "expired" : "pending")
                     items.append(
                         Item(seq: approvalSeq, id: approval.id) { j in
                             common(

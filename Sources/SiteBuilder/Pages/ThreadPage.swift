@@ -27,7 +27,13 @@ struct ThreadPage {
             title: snapshot.title, agent: snapshot.meta.agent ?? strings["no_agent"] ?? "", tags: snapshot.meta.tags,
             feed: feed,
             description: snapshot.meta.description.isEmpty ? nil : renderer.html(snapshot.meta.description),
-            refreshing: refreshing, problems: problems, messages: messages,
+            refreshing: refreshing,
+            attention: StatusReport.attention(state).map { item in
+                let anchor = item.file.hasSuffix(".md") ? String(item.file.dropLast(3)) : item.file
+                let badge = strings[item.kind == "approval" ? "badge_approval" : "badge_failed"] ?? item.kind
+                return ThreadView.Attention(anchor: anchor, label: "\(badge): \(item.file)")
+            },
+            problems: problems, messages: messages,
             rejected: state.rejected.values.sorted { $0.file < $1.file }.map {
                 ThreadView.Rejected(file: $0.file, reason: $0.reason, at: TimeView($0.at))
             },
@@ -138,8 +144,9 @@ struct ThreadPage {
             body: renderer.html(reply.text), reasoning: reply.reasoning.map(renderer.html),
             toolCalls: run.toolCalls.map { call in
                 ToolCallView(
-                    id: String(call.file.dropLast(3)), tool: call.tool, status: call.status,
-                    body: renderer.html(content.bodies[call.file] ?? ""))
+                    id: String(call.file.dropLast(3)), tool: call.tool,
+                    status: Self.toolState(call, approval: run.approvals.first { $0.toolCall == call.id }, strings),
+                    body: renderer.html(Self.prettyJSONBlocks(content.bodies[call.file] ?? "")))
             },
             approvals: run.approvals.map { approval($0, runFinished: run.status.isFinished) },
             usage: Self.usage(run.detail), sharedState: run.sharedState, events: run.customEvents)
@@ -181,17 +188,87 @@ struct ThreadPage {
         return counts.isEmpty ? nil : counts.joined(separator: " · ")
     }
 
+    /// `markdown` with each fenced block that holds a JSON object or array indented (keys sorted), so
+    /// arguments and results read as data rather than one long line. Other blocks are left alone.
+    static func prettyJSONBlocks(_ markdown: String) -> String {
+        guard markdown.contains("```") else { return markdown }
+        var out: [String] = []
+        var open: (fence: String, info: String, lines: [Substring])?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if var block = open {
+                if line.hasPrefix(block.fence) && line.allSatisfy({ $0 == "`" }) {
+                    let text = block.lines.joined(separator: "\n")
+                    let first = text.first { !$0.isWhitespace }
+                    if first == "{" || first == "[", let value = try? JSONDocument(parsing: text) {
+                        out.append(String(CodeFence.block(value.prettyText, language: block.info).dropLast()))
+                    } else {
+                        out.append(block.fence + block.info)
+                        out += block.lines.map(String.init)
+                        out.append(String(line))
+                    }
+                    open = nil
+                } else {
+                    block.lines.append(line)
+                    open = block
+                }
+            } else if line.hasPrefix("```") {
+                let fence = String(line.prefix { $0 == "`" })
+                open = (fence, String(line.dropFirst(fence.count)), [])
+            } else {
+                out.append(String(line))
+            }
+        }
+        if let block = open {
+            out.append(block.fence + block.info)
+            out += block.lines.map(String.init)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// A tool call's state in words: done, waiting for its result or for approval, or why it never ran.
+    static func toolState(_ call: ToolCallRecord, approval: ApprovalState?, _ strings: [String: String]) -> String {
+        switch call.status {
+        case "complete": return strings["tool_complete"] ?? "done"
+        case "pending":
+            if let approval, approval.isPending { return strings["tool_awaiting_approval"] ?? "waiting for approval" }
+            return strings["tool_pending"] ?? "waiting for the result"
+        case "not-run":
+            switch approval?.answer?.decision {
+            case .reject?: return strings["tool_rejected"] ?? "not run: rejected"
+            case .cancel?: return strings["tool_cancelled"] ?? "not run: cancelled"
+            default: return strings["tool_not_run"] ?? "not run"
+            }
+        default: return call.status
+        }
+    }
+
     func approval(_ approval: ApprovalState, runFinished: Bool) -> ApprovalView {
+        // Reasons a save was not a decision matter only while it is still open: once decided, an old
+        // "not an answer" warning would be stale.
         var view = ApprovalView(
             id: approval.id, file: approval.file, tool: approval.tool, pending: approval.isPending && !runFinished,
-            invalid: approval.invalidAnswers, body: renderer.html(content.bodies[approval.file] ?? ""),
-            state: "pending",
-            stateLabel: strings["run_awaiting_approval"] ?? "", answer: nil)
+            invalid: approval.isPending && !runFinished ? Array(approval.invalidAnswers.suffix(1)) : [],
+            body: renderer.html(content.bodies[approval.file] ?? ""),
+            state: approval.expired ? "expired" : "pending",
+            stateLabel: approval.expired
+                ? (strings["approval_expired"] ?? "Expired: it can only be cancelled")
+                : (strings["run_awaiting_approval"] ?? ""),
+            answer: nil)
         if let answer = approval.answer {
-            let label = answer.decision == .approve ? strings["approved"] : strings["rejected"]
-            view.state = answer.decision == .approve ? "approved" : "rejected"
-            view.stateLabel = label ?? ""
-            view.answer = .init(decisionLabel: label ?? "", at: TimeView(answer.at), note: answer.note)
+            let state = approval.fileStatus
+            let label = strings["approval_" + state] ?? approval.stateWords
+            view.state = state
+            view.stateLabel = label
+            var note = answer.note
+            if let arguments = answer.arguments {
+                note = [note, "\(strings["edited_arguments"] ?? "arguments") \(arguments)"].compactMap { $0 }
+                    .joined(separator: " · ")
+            }
+            if approval.ignoredEdits > 0 {
+                let ignored = strings["edits_ignored"] ?? "later edits of the file were ignored"
+                note = [note, "\(ignored) (\(approval.ignoredEdits))"].compactMap { $0 }.joined(separator: " · ")
+            }
+            view.answer = .init(decisionLabel: label, at: TimeView(answer.at), note: note)
         } else if runFinished {
             view.state = "closed"
             view.stateLabel = strings["approval_closed"] ?? ""

@@ -23,6 +23,20 @@ struct ThreadSummary: Codable, Sendable, Hashable {
     var queued: Int
     /// A message waits for its next attempt after a failed one.
     var retrying: Bool
+    /// What waits on the operator (pending approvals, messages failed for good), for `attention.xml`.
+    var attention: [AttentionItem]
+
+    /// One thing that needs the operator.
+    struct AttentionItem: Codable, Sendable, Hashable {
+        var file: String
+        /// `approval` or `failed`.
+        var kind: String
+        var reason: String
+        /// Milliseconds.
+        var since: Int64
+        /// The page anchor (`m-ID`) without the prefix.
+        var anchor: String
+    }
 
     init(_ content: ThreadContent) {
         let snapshot = content.snapshot
@@ -45,6 +59,11 @@ struct ThreadSummary: Codable, Sendable, Hashable {
         rejectedCount = state.rejected.count
         queued = state.messages.filter { $0.isAwaitingDelivery || $0.notYetSeen }.count
         retrying = state.messages.contains { if case .retrying = $0.delivery { true } else { false } }
+        attention = StatusReport.attention(state).map {
+            AttentionItem(
+                file: $0.file, kind: $0.kind, reason: $0.reason, since: $0.since.milliseconds,
+                anchor: $0.file.hasSuffix(".md") ? String($0.file.dropLast(3)) : $0.file)
+        }
     }
 
     /// The badges the index shows, in a fixed order.

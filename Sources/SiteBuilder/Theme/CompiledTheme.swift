@@ -219,6 +219,14 @@ struct CompiledTheme: Sendable {
                 w.raw("</p>")
             }
             w.raw("\n")
+            for item in view.attention {
+                w.raw("<p class=\"badge badge-attention\" role=\"status\"><a href=\"#m-")
+                w.text(item.anchor)
+                w.raw("\">")
+                w.text(item.label)
+                w.raw("</a></p>")
+            }
+            w.raw("\n")
             for problem in view.problems {
                 w.raw("<p class=\"notice notice-error\" role=\"alert\"><strong>")
                 label("journal_problem", &w)
@@ -497,7 +505,9 @@ struct CompiledTheme: Sendable {
             w.text(invalid)
             w.raw("</p>")
         }
-        w.raw("\n<details><summary><code>")
+        w.raw("\n<details")
+        if a.pending { w.raw(" open") }
+        w.raw("><summary><code>")
         w.text(a.file)
         w.raw("</code></summary><div class=\"prose\">")
         w.raw(a.body)

@@ -58,7 +58,8 @@ enum DefaultAssets {
         .badges { list-style: none; padding: 0; margin: 0.4rem 0 0; display: flex; flex-wrap: wrap; gap: 0.4rem; }
         .badge { font-size: 0.8rem; font-weight: 600; border: 1px solid currentColor; border-radius: 999px; padding: 0.05rem 0.6rem; }
         .badge-unread { color: var(--info); }
-        .badge-approval, .badge-rejected, .badge-retrying { color: var(--warn); }
+        .badge-approval, .badge-rejected, .badge-retrying, .badge-attention { color: var(--warn); }
+        p.badge-attention { display: inline-block; margin: 0.3rem 0.4rem 0 0; }
         .badge-queued { color: var(--muted); }
         .badge-failed, .badge-problem { color: var(--bad); }
         .badge-running { color: var(--live); }

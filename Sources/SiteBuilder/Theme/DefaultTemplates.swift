@@ -81,6 +81,7 @@ enum DefaultTemplates {
         <p class="meta"><span>{{strings.agent}}: {{thread.agent}}</span>{{^empty(thread.tags)}} · {{strings.tags}}: {{#thread.tags}}<span class="tag">{{.}}</span> {{/thread.tags}}{{/empty(thread.tags)}} · <a href="{{thread.feed}}">{{strings.feed}}</a></p>
         {{#thread.description}}<div class="description prose">{{{thread.description}}}</div>{{/thread.description}}
         {{#thread.refreshing}}<p class="notice notice-live" role="status">{{strings.refreshing}}</p>{{/thread.refreshing}}
+        {{#thread.attention}}<p class="badge badge-attention" role="status"><a href="#m-{{anchor}}">{{label}}</a></p>{{/thread.attention}}
         {{#thread.problems}}<p class="notice notice-error" role="alert"><strong>{{strings.journal_problem}}:</strong> {{.}}</p>{{/thread.problems}}
         </header>
         {{#messages}}{{>message}}{{/messages}}
@@ -138,7 +139,7 @@ enum DefaultTemplates {
         {{#pending}}<p class="notice notice-action" role="status">{{strings.approval_pending}}</p>{{/pending}}
         {{#answer}}<p class="answer"><strong>{{decisionLabel}}</strong> · {{strings.answered_at}} <time datetime="{{at.iso}}">{{at.short}}</time>{{#note}} · {{strings.note}}: {{note}}{{/note}}</p>{{/answer}}
         {{#invalid}}<p class="notice notice-warning">{{strings.not_an_answer}}: {{.}}</p>{{/invalid}}
-        <details><summary><code>{{file}}</code></summary><div class="prose">{{{body}}}</div></details>
+        <details{{#pending}} open{{/pending}}><summary><code>{{file}}</code></summary><div class="prose">{{{body}}}</div></details>
         </section>{{/approvals}}
         {{#reasoning}}<details class="reasoning"><summary>{{strings.reasoning}}</summary><div class="prose">{{{reasoning}}}</div></details>{{/reasoning}}
         <div class="prose reply">{{{body}}}</div>

@@ -32,6 +32,7 @@ extension ThreadView {
         var context = frame.context(strings: strings)
         var thread: [String: Any] = [
             "title": title, "agent": agent, "tags": tags, "feed": feed, "refreshing": refreshing, "problems": problems,
+            "attention": attention.map { ["anchor": $0.anchor, "label": $0.label] },
         ]
         if let description { thread["description"] = description }
         context["thread"] = thread

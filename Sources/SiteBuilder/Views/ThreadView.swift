@@ -11,10 +11,18 @@ struct ThreadView: Sendable, Hashable {
     var description: String?
     /// Whether a run is in flight (the page then refreshes itself).
     var refreshing: Bool
+    /// What waits on the operator here (a badge linking to each: a pending approval, a failed message).
+    var attention: [Attention]
     var problems: [String]
     var messages: [MessageView]
     var rejected: [Rejected]
     var controls: [Control]
+
+    /// One thing that needs the operator, and where on the page it is.
+    struct Attention: Sendable, Hashable {
+        var anchor: String
+        var label: String
+    }
 
     /// A file that was not sent, with why.
     struct Rejected: Sendable, Hashable {

@@ -291,7 +291,7 @@ public struct AGUIClient: ChatRuntime {
         case .standard:
             return .entries(
                 sorted.map {
-                    $0.withdrawn
+                    $0.withdrawn || $0.decision == .cancel
                         ? AGUIWire.ResumeEntry(interruptId: $0.runtimeID, status: "cancelled", payload: nil)
                         : AGUIWire.ResumeEntry(interruptId: $0.runtimeID, status: "resolved", payload: payload($0))
                 })
@@ -305,18 +305,30 @@ public struct AGUIClient: ChatRuntime {
         }
     }
 
-    /// `{approved, reason?}`: the payload pydantic-ai reads (a denial's reason becomes the tool's result).
+    /// `{approved, editedArgs?, reason?}`: the payload AG-UI recommends and pydantic-ai reads (a
+    /// denial's reason becomes the tool's result, which the model sees; `editedArgs` replaces the
+    /// arguments). A respond sends the operator's text: as JSON when it is JSON, else as a string.
     /// A withdrawal, in the Umbraco dialect (which has no status), is `{cancelled: true}`.
     static func payload(_ answer: ApprovalAnswer) -> JSONValue {
-        if answer.withdrawn { return ["cancelled": true] }
+        if answer.withdrawn || answer.decision == .cancel { return ["cancelled": true] }
         let note = answer.note.flatMap { $0.isEmpty ? nil : $0 }
         switch answer.decision {
-        case .approve:
+        case .approve, .edit:
             var members: [String: JSONValue] = ["approved": true]
+            if answer.decision == .edit, let text = answer.arguments,
+                let edited = try? JSONValue(parsing: Array(text.utf8))
+            {
+                members["editedArgs"] = edited
+            }
             if let note { members["reason"] = .string(note) }
             return .object(members)
         case .reject:
             return ["approved": false, "reason": .string(note ?? "rejected by the operator")]
+        case .respond:
+            let text = note ?? ""
+            return (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
+        case .cancel:
+            return ["cancelled": true]
         }
     }
 

@@ -1,3 +1,4 @@
+import ChatModel
 import Foundation
 import InboxCore
 
@@ -454,9 +455,34 @@ struct AGUIRun: Sendable {
                 call.map { "The agent wants to run \($0.name)." }
                 ?? "The agent asks for your approval (\(interrupt.reason ?? "no reason given"))."
         }
+        let offer = Self.offer(for: interrupt, dialect: dialect)
         return ApprovalRequest(
             runtimeID: interrupt.id, prompt: prompt, toolCallID: interrupt.toolCallID,
-            tool: call?.name ?? interrupt.toolName, arguments: call?.arguments ?? interrupt.arguments)
+            tool: call?.name ?? interrupt.toolName, arguments: call?.arguments ?? interrupt.arguments,
+            decisions: offer.decisions, expiresAt: interrupt.expiresAt.flatMap { Timestamp($0) },
+            schema: offer.schema)
+    }
+
+    /// The decisions an interrupt can take, from what the stream says (capability declarations are
+    /// informative, the stream is authoritative): a tool call (`reason: tool_call` or a `toolCallId`)
+    /// can be approved, rejected or cancelled, and edited when its `responseSchema` has `editedArgs`
+    /// (whose schema, if it describes the arguments, edits must meet); any other interrupt asks for
+    /// input, so it can be responded to or cancelled, and approved or rejected when the schema has
+    /// `approved` (or there is none).
+    static func offer(for interrupt: AGUIEvent.Interrupt, dialect: AGUIDialect) -> (
+        decisions: [Decision], schema: String?
+    ) {
+        let properties = interrupt.responseSchema?["properties"]?.objectValue
+        let isToolCall = interrupt.toolCallID != nil || interrupt.reason == "tool_call" || interrupt.toolName != nil
+        guard isToolCall else {
+            let yesNo = interrupt.responseSchema == nil || properties?["approved"] != nil
+            return ((yesNo ? [.approve, .reject] : []) + [.respond, .cancel], nil)
+        }
+        guard dialect == .standard, let edited = properties?["editedArgs"] else {
+            return ([.approve, .reject, .cancel], nil)
+        }
+        let describes = edited["properties"] != nil || edited["type"] != nil
+        return ([.approve, .edit, .reject, .cancel], describes ? edited.jsonText : nil)
     }
 
     static func runErrorReason(_ message: String, _ code: String?) -> String {

@@ -147,6 +147,10 @@ enum AGUIEvent: Sendable, Hashable {
         /// Umbraco AI carries the tool and its arguments in the interrupt's payload.
         var toolName: String?
         var arguments: String?
+        /// What a resume's payload may hold (AG-UI 1.0); pydantic-ai's: `approved`, `editedArgs`, `reason`.
+        var responseSchema: JSONValue?
+        /// When the agent stops waiting (AG-UI 1.0 `expiresAt`, RFC 3339).
+        var expiresAt: String?
     }
 
     /// The event's wire name, for messages.
@@ -248,7 +252,7 @@ enum AGUIEvent: Sendable, Hashable {
         case "TOOL_CALL_RESULT":
             return .toolCallResult(
                 messageID: try read.string("messageId"), toolCallID: try read.string("toolCallId"),
-                content: try read.string("content"))
+                content: try toolResultText(fields["content"], type))
         case "STATE_SNAPSHOT":
             // Umbraco's own client reads `state`; its server (and the spec) send `snapshot`.
             guard let snapshot = fields["snapshot"] ?? (dialect == .umbraco ? fields["state"] : nil) else {
@@ -286,6 +290,30 @@ enum AGUIEvent: Sendable, Hashable {
             return .raw(event: event, source: try read.optionalString("source"))
         default:
             return .unknown(type: type)
+        }
+    }
+
+    /// A tool result's content as text: a string as it is; AG-UI 1.0's list of content parts with
+    /// the text parts kept and every other part (image, audio, video, document) named by a safe
+    /// placeholder, `[image/png, 1234 bytes]` or `[document: https://…]`, never fetched or embedded.
+    static func toolResultText(_ value: JSONValue?, _ type: String) throws(Malformed) -> String {
+        switch value {
+        case let .string(text)?:
+            return text
+        case let .array(parts)?:
+            return parts.map { part -> String in
+                let kind = part["type"]?.stringValue ?? "part"
+                if kind == "text" { return part["text"]?.stringValue ?? "" }
+                let source = part["source"]
+                let mime = source?["mimeType"]?.stringValue ?? part["mimeType"]?.stringValue ?? kind
+                if let data = source?["data"]?.stringValue ?? part["data"]?.stringValue {
+                    return "[\(mime), \(data.utf8.count * 3 / 4) bytes]"
+                }
+                if let url = source?["url"]?.stringValue ?? part["url"]?.stringValue { return "[\(kind): \(url)]" }
+                return "[\(kind)]"
+            }.joined(separator: "\n")
+        default:
+            throw Malformed(type: type, reason: "'content' is neither a string nor a list of content parts")
         }
     }
 
@@ -358,7 +386,9 @@ enum AGUIEvent: Sendable, Hashable {
             message: value["message"]?.stringValue ?? payload?["message"]?.stringValue
                 ?? value["title"]?.stringValue,
             toolCallID: value["toolCallId"]?.stringValue ?? payload?["toolCallId"]?.stringValue,
-            toolName: payload?["toolName"]?.stringValue, arguments: arguments)
+            toolName: payload?["toolName"]?.stringValue, arguments: arguments,
+            responseSchema: value["responseSchema"].flatMap { $0.isNull ? nil : $0 },
+            expiresAt: value["expiresAt"]?.stringValue)
     }
 
     /// Required and optional string fields, with errors that name the event.

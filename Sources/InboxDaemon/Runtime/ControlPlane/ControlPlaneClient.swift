@@ -110,7 +110,9 @@ public struct ControlPlaneClient: ChatRuntime {
     {
         for answer in answers {
             let body = try encode(
-                ControlPlaneWire.ApprovalAnswer(decision: answer.decision.rawValue, note: answer.note))
+                ControlPlaneWire.ApprovalAnswer(
+                    decision: answer.withdrawn ? Decision.cancel.rawValue : answer.decision.rawValue, note: answer.note,
+                    arguments: answer.decision == .edit ? answer.arguments : nil))
             let response = try await http.send(
                 .POST, "/external/chat/approvals/\(escape(answer.runtimeID))", body: body)
             try expectSuccess(response, operation: "approvals")
@@ -265,7 +267,11 @@ struct ControlPlaneRun {
                             ApprovalRequest(
                                 runtimeID: approval.id, prompt: approval.prompt ?? message.content ?? "",
                                 toolCallID: approval.toolCallId,
-                                tool: call?.name, arguments: call?.arguments)))
+                                tool: call?.name, arguments: call?.arguments,
+                                decisions: approval.decisions.map { $0.compactMap(Decision.init(rawValue:)) }
+                                    ?? [.approve, .reject],
+                                expiresAt: approval.expiresAt.flatMap { Timestamp($0) },
+                                schema: approval.argumentsSchema)))
                 }
             } else {
                 pendingApprovals.remove(approval.id)

@@ -35,6 +35,11 @@ enum ControlPlaneWire {
             var toolCallId: String?
             var prompt: String?
             var status: String
+            /// The decisions the approvals endpoint takes; absent (an older runtime): approve and reject.
+            var decisions: [String]?
+            /// The JSON Schema of the tool's arguments, as JSON text.
+            var argumentsSchema: String?
+            var expiresAt: String?
         }
         var id: String
         var threadId: String?
@@ -74,5 +79,7 @@ enum ControlPlaneWire {
     struct ApprovalAnswer: Encodable {
         var decision: String
         var note: String?
+        /// For `edit`: the arguments as JSON text.
+        var arguments: String?
     }
 }
