@@ -8,7 +8,7 @@ APT_PACKAGES := pkg-config git python3 python3-venv libcmark-gfm-dev libcmark-gf
                 libinotifytools0-dev chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps peers build release install test lint demo demo-note version bench bench-site bench-daemon fuzz clean
+.PHONY: all deps peers build release install test soak lint demo demo-note version bench bench-site bench-daemon fuzz clean
 
 all: build
 
@@ -48,6 +48,14 @@ version:
 test: deps peers
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## soak: the long tier of the reliability suites (docs/reliability.md): 500 crashes, 1,000 messages under 30%
+## faults, 20,000 files through a small inotify queue, every search query a payload. Each prints its
+## figures, also kept in .build/reliability/. `make test` runs their short tier. LETTERBOX_SEED=N replays a run.
+RELIABILITY := JournalAuditTests|CrashLoopTests|RuntimeFaultSoakTests|HostileFileTests|TokenCanaryTests|InotifyOverflowTests|XSSTests
+soak: deps peers
+	$(SWIFT) build --build-tests
+	LETTERBOX_SOAK=1 LETTERBOX_TEST_SLOTS=$${LETTERBOX_TEST_SLOTS:-2} $(SWIFT) test --skip-build --filter '$(RELIABILITY)'
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Plugins Package.swift

@@ -14,7 +14,9 @@ public enum TextFile {
         if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
         if let nul = content.firstIndex(of: 0) {
             throw FormatError(
-                .binary, "this is a binary file (it holds a NUL byte); only UTF-8 Markdown text can be sent",
+                .binary,
+                "this is a binary file (it holds a NUL byte); only UTF-8 Markdown text can be sent: "
+                    + "save it as text, or move it out of the inbox",
                 line: lineNumber(of: nul, in: content))
         }
         guard let text = String(validating: content, as: UTF8.self) else {

@@ -1,7 +1,16 @@
-/// Pending faults and request counts: the mutable side of the test-control API.
+/// Pending faults, seeded chaos, `Retry-After` deadlines and request counts: the mutable side of the test-control
+/// API.
 actor FaultBook {
     private var faults: [(fault: ReferenceFault, remaining: Int)] = []
     private var counts: [ReferenceRequestCount.Key: Int] = [:]
+    private var chaos: ReferenceChaos?
+    private var draws = SplitMix64(seed: 0)
+    private var drawn = 0
+    private var injected: [Int] = []
+    /// Per idempotency key: the earliest time (milliseconds since 1970) the next request may come.
+    private var notBefore: [String: Int64] = [:]
+    private var afterRetryAfter = 0
+    private var early: [ReferenceEarlyRequest] = []
 
     /// Appends faults, after checking all of them.
     func add(_ new: [ReferenceFault]) throws {
@@ -24,10 +33,16 @@ actor FaultBook {
         }
     }
 
-    /// Takes one use of the first fault matching the request.
+    /// Takes one use of the first fault matching the request; without one, draws from the chaos (if it matches).
     func take(method: String, path: String) -> ReferenceFault? {
         guard let index = faults.firstIndex(where: { $0.fault.matches(method: method, path: path) }) else {
-            return nil
+            guard let chaos, chaos.matches(method: method, path: path) else { return nil }
+            drawn += 1
+            let roll = Double(draws.next() >> 11) / Double(1 << 53)
+            let pick = Int(draws.next() % UInt64(chaos.faults.count))
+            guard roll < chaos.rate else { return nil }
+            injected[pick] += 1
+            return chaos.faults[pick]
         }
         let fault = faults[index].fault
         faults[index].remaining -= 1
@@ -46,6 +61,45 @@ actor FaultBook {
     }
 
     func resetCounts() { counts.removeAll() }
+
+    /// Replaces the chaos (nil: none) and starts its figures from zero.
+    func setChaos(_ new: ReferenceChaos?) throws {
+        if let problem = new?.problem { throw ReferenceRuntimeError(.invalidFault, "chaos: \(problem)") }
+        chaos = new
+        draws = SplitMix64(seed: new?.seed ?? 0)
+        drawn = 0
+        injected = Array(repeating: 0, count: new?.faults.count ?? 0)
+    }
+
+    /// Notes that an answer told `key` to wait until `until` (milliseconds since 1970).
+    func retryAfter(key: String, until: Int64) { notBefore[key] = max(notBefore[key] ?? 0, until) }
+
+    /// Notes a request with `key` at `now`, and whether it came before its `Retry-After`.
+    func arrived(key: String, at now: Int64) {
+        guard let until = notBefore.removeValue(forKey: key) else { return }
+        afterRetryAfter += 1
+        if now < until { early.append(ReferenceEarlyRequest(idempotencyKey: key, milliseconds: Int(until - now))) }
+    }
+
+    var chaosReport: ReferenceChaosReport {
+        ReferenceChaosReport(
+            chaos: chaos, draws: drawn, injected: injected, afterRetryAfter: afterRetryAfter, early: early)
+    }
+}
+
+/// SplitMix64: small, fast and seedable, so the same seed gives the same faults.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 /// How many requests one method and path received (`GET /_reference/requests`).

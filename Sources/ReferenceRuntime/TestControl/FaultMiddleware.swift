@@ -24,9 +24,12 @@ struct FaultMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
-        guard !path.hasPrefix(TestControlRoutes.prefix),
-            let fault = await book.take(method: request.method.rawValue, path: path)
-        else { return try await next(request, context) }
+        guard !path.hasPrefix(TestControlRoutes.prefix) else { return try await next(request, context) }
+        let key = request.header("Idempotency-Key")
+        if let key { await book.arrived(key: key, at: Self.now()) }
+        guard let fault = await book.take(method: request.method.rawValue, path: path) else {
+            return try await next(request, context)
+        }
         context.logger.info(
             "injecting fault",
             metadata: [
@@ -60,17 +63,72 @@ struct FaultMiddleware: RouterMiddleware {
             // Never written: the connection is gone.
             return Response(status: .internalServerError)
         }
-        if let code = fault.status {
-            let status = HTTPResponse.Status(code: code)
+        if fault.status != nil || fault.rawBody != nil {
+            let status = HTTPResponse.Status(code: fault.status ?? 200)
             var headers = HTTPFields()
-            if let retryAfter = fault.retryAfter { headers[.retryAfter] = retryAfter }
-            let error = APIError(
-                status, fault.code ?? APIError.code(for: status),
-                fault.body ?? "injected fault: \(code) \(status.reasonPhrase)")
-            return JSONCoding.errorResponse(error, headers: headers)
+            if let retryAfter = fault.retryAfter {
+                let now = Self.now()
+                if fault.retryAfterAsDate == true, let seconds = Double(retryAfter) {
+                    // An HTTP date has whole seconds: round up, so the client is never told a time too early.
+                    let until = (now + Int64(seconds * 1000) + 999) / 1000 * 1000
+                    headers[.retryAfter] = Self.httpDate(millisecondsSince1970: until)
+                    if let key { await book.retryAfter(key: key, until: until) }
+                } else {
+                    headers[.retryAfter] = retryAfter
+                    if let key, let seconds = Double(retryAfter) {
+                        await book.retryAfter(key: key, until: now + Int64(seconds * 1000))
+                    }
+                }
+            }
+            var response: Response
+            if let raw = fault.rawBody {
+                headers[.contentType] = "application/json"
+                response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: raw)))
+            } else {
+                let error = APIError(
+                    status, fault.code ?? APIError.code(for: status),
+                    fault.body ?? "injected fault: \(status.code) \(status.reasonPhrase)")
+                response = JSONCoding.errorResponse(error, headers: headers)
+            }
+            if fault.truncate == true { response = await Self.truncated(response, channel: context.channel) }
+            return response
         }
         if let real { return try real.get() }
         return try await next(request, context)
+    }
+
+    /// The same response, its full length announced but only the first half sent before the connection closes.
+    static func truncated(_ response: Response, channel: any Channel) async -> Response {
+        let collected = ByteCollector.Box()
+        try? await response.body.write(ByteCollector(box: collected))
+        let whole = collected.buffer
+        let half = whole.getSlice(at: whole.readerIndex, length: whole.readableBytes / 2) ?? ByteBuffer()
+        return Response(
+            status: response.status, headers: response.headers,
+            body: ResponseBody(contentLength: whole.readableBytes) { writer in
+                try await writer.write(half)
+                try? await channel.close()
+            })
+    }
+
+    /// Milliseconds since 1970, by the wall clock (`Retry-After` dates are wall-clock times).
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate).
+    static func httpDate(millisecondsSince1970 milliseconds: Int64) -> String {
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
     /// Closes the connection with a TCP reset.
@@ -80,4 +138,21 @@ struct FaultMiddleware: RouterMiddleware {
         }
         try? await channel.close()
     }
+}
+
+/// Collects a response body into one buffer (to cut it short).
+private struct ByteCollector: ResponseBodyWriter {
+    /// Only used by the one task that writes the body, then reads it.
+    final class Box {
+        var buffer = ByteBuffer()
+    }
+
+    let box: Box
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        box.buffer.writeBuffer(&buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

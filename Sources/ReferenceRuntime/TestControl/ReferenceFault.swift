@@ -4,8 +4,9 @@
 /// `path` match it, and a fault is used up after `count` requests. Requests under `/_reference/` never match.
 /// What the fault does, in order: `afterEffect` performs the real request first (its response is kept aside);
 /// `hangSeconds` waits that long without answering; then `reset` closes the TCP connection with no response, or
-/// `status` answers with that status (and `Retry-After` when `retryAfter` is set). With neither `reset` nor
-/// `status`, the request is answered normally once the hang is over. Test-only: see docs/runtime-api.md.
+/// `status` answers with that status (and `Retry-After` when `retryAfter` is set), its body the JSON error or
+/// `rawBody` as given, cut short by a dropped connection when `truncate` is set. With none of `reset`, `status`
+/// or `rawBody`, the request is answered normally once the hang is over. Test-only: see docs/runtime-api.md.
 public struct ReferenceFault: Sendable, Equatable, Codable {
     /// The HTTP method to match (`POST`), or `nil` for any.
     public var method: String?
@@ -27,12 +28,19 @@ public struct ReferenceFault: Sendable, Equatable, Codable {
     public var count: Int?
     /// Perform the request's real effect before failing, as if the response were lost.
     public var afterEffect: Bool?
+    /// Answer with exactly these bytes (UTF-8) as the body, not the JSON error: garbage, or a body cut short
+    /// (status `status`, default 200).
+    public var rawBody: String?
+    /// Announce the whole body's length, send the first half, then close the connection.
+    public var truncate: Bool?
+    /// Send `retryAfter` (seconds) as the HTTP date that many seconds after the answer, rounded up to the second.
+    public var retryAfterAsDate: Bool?
 
-    /// A fault; give at least one of `status`, `hangSeconds` or `reset`.
+    /// A fault; give at least one of `status`, `rawBody`, `hangSeconds` or `reset`.
     public init(
         method: String? = nil, path: String, status: Int? = nil, retryAfter: String? = nil, body: String? = nil,
         code: String? = nil, hangSeconds: Double? = nil, reset: Bool? = nil, count: Int? = nil,
-        afterEffect: Bool? = nil
+        afterEffect: Bool? = nil, rawBody: String? = nil, truncate: Bool? = nil, retryAfterAsDate: Bool? = nil
     ) {
         self.method = method
         self.path = path
@@ -44,6 +52,9 @@ public struct ReferenceFault: Sendable, Equatable, Codable {
         self.reset = reset
         self.count = count
         self.afterEffect = afterEffect
+        self.rawBody = rawBody
+        self.truncate = truncate
+        self.retryAfterAsDate = retryAfterAsDate
     }
 
     /// Whether this fault applies to a request.
@@ -56,9 +67,13 @@ public struct ReferenceFault: Sendable, Equatable, Codable {
     /// What is wrong with the fault, or `nil` when it can be used.
     var problem: String? {
         if path.isEmpty { return "a fault needs a path" }
-        if status == nil && reset != true && hangSeconds == nil {
-            return "a fault needs at least one of status, reset or hangSeconds"
+        if status == nil && reset != true && hangSeconds == nil && rawBody == nil {
+            return "a fault needs at least one of status, rawBody, reset or hangSeconds"
         }
+        if retryAfterAsDate == true && retryAfter.flatMap(Double.init) == nil {
+            return "retryAfterAsDate needs retryAfter in seconds"
+        }
+        if truncate == true && status == nil && rawBody == nil { return "truncate needs status or rawBody" }
         if let status, !(200...599).contains(status) { return "status \(status) is not between 200 and 599" }
         if let count, count < 1 { return "count must be at least 1" }
         if let hangSeconds, !(0...3600).contains(hangSeconds) { return "hangSeconds must be between 0 and 3600" }

@@ -30,6 +30,16 @@ public struct ReferenceRuntimeControl: Sendable {
         await book.requestCounts
     }
 
+    /// Sets seeded random faults (nil: none), starting their figures from zero; throws if it is invalid.
+    public func setChaos(_ chaos: ReferenceChaos?) async throws {
+        try await book.setChaos(chaos)
+    }
+
+    /// What the chaos injected, and requests that came before their `Retry-After`.
+    public func chaosReport() async -> ReferenceChaosReport {
+        await book.chaosReport
+    }
+
     /// Starts counting requests from zero.
     public func resetRequestCounts() async {
         await book.resetCounts()

@@ -35,6 +35,22 @@ struct TestControlRoutes: Sendable {
             await control.clearFaults()
             return try JSONCoding.response(FaultList(faults: []))
         }
+        router.get("/_reference/chaos") { _, _ in
+            try JSONCoding.response(await control.chaosReport())
+        }
+        router.post("/_reference/chaos") { request, _ in
+            let chaos = try await JSONCoding.decode(ReferenceChaos.self, from: request, limit: 1024 * 1024)
+            do {
+                try await control.setChaos(chaos)
+            } catch let error as ReferenceRuntimeError {
+                throw APIError(.unprocessableContent, "invalid_fault", error.message)
+            }
+            return try JSONCoding.response(await control.chaosReport())
+        }
+        router.delete("/_reference/chaos") { _, _ in
+            try await control.setChaos(nil)
+            return try JSONCoding.response(await control.chaosReport())
+        }
         router.get("/_reference/effects") { _, _ in
             try JSONCoding.response(EffectList(effects: await control.effects()))
         }
