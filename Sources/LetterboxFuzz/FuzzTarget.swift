@@ -121,11 +121,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     /// one answer, no answer, or a reason.
     static func approvalForm(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        if case let .invalid(reason) = ApprovalForm.read(text) { precondition(!reason.isEmpty) }
+        let offer = ApprovalForm.Offer(decisions: Decision.allCases)
+        if case let .invalid(reason) = ApprovalForm.read(text, offer: offer) { precondition(!reason.isEmpty) }
         let half = text.index(text.startIndex, offsetBy: text.count / 2)
-        let fresh = ApprovalForm.body(prompt: String(text[..<half]), tool: "tool", arguments: String(text[half...]))
+        let fresh = ApprovalForm.body(
+            prompt: String(text[..<half]), tool: "tool", arguments: String(text[half...]), decisions: Decision.allCases)
         precondition(
-            ApprovalForm.read(fresh) == .unanswered, "a form the daemon wrote reads as answered or invalid: \(fresh)")
+            ApprovalForm.read(fresh, offer: offer) == .unanswered,
+            "a form the daemon wrote reads as answered or invalid: \(fresh)")
     }
 
     /// File names: every kind the classifier gives keeps its promises.

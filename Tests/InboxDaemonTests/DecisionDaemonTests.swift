@@ -63,7 +63,7 @@ struct DecisionDaemonTests {
         let scratch = try Scratch()
         try scratch.thread("runbook", agent: "operator")
         try await DaemonHarness.run(scratch) { runtime in
-            #expect(throws: StoreError.self) {
+            #expect(throws: ControlPlan.Refusal.self) {
                 try Outbox.decide(
                     ControlRequest(action: .approve), thread: "runbook", stamp: "t0", in: scratch.workspace)
             }
@@ -88,7 +88,7 @@ struct DecisionDaemonTests {
             #expect(record.contains("status: not-run") && record.contains("Not run: the operator rejected it"))
             #expect(!record.contains("Waiting for the result"))
             #expect(Self.status(scratch.read("runbook/drop.reply.approval-1.md")) == "rejected")
-            #expect(throws: StoreError.self) {
+            #expect(throws: ControlPlan.Refusal.self) {
                 try Outbox.decide(
                     ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
             }

@@ -124,7 +124,7 @@ struct CLITests {
         ] {
             let result = try await CLI.run(command, in: scratch.path)
             #expect(result.status == 66, "\(command): \(result.stderr)")
-            #expect(result.stderr.contains("nothing is pending"), "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("no approval is pending"), "\(command): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/inbox/ops/controls"))
         let missing = try await CLI.run(["edit", "ops"], in: scratch.path)

@@ -10,6 +10,13 @@ public import ChatModel
 public struct ControlPlan: Sendable, Hashable {
     /// What the request acts on, for a person: "the running reply restart.reply.md (run r1)".
     public var subject: String
+    /// The pending approval a decision (approve, edit, reject, respond, cancel) is for.
+    public var approval: ApprovalState?
+
+    public init(subject: String, approval: ApprovalState? = nil) {
+        self.subject = subject
+        self.approval = approval
+    }
 
     /// Why there is nothing to act on.
     public struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
@@ -88,35 +95,45 @@ public struct ControlPlan: Sendable, Hashable {
             }
             let replies = state.runs(of: message).map(\.file).joined(separator: ", ")
             return .success(ControlPlan(subject: "the reply to \(message.id) (the new one goes beside \(replies))"))
-        case .approve, .reject:
-            let pending = state.pendingApprovals
-            let list = pending.map(\.id).joined(separator: ", ")
-            let approval: ApprovalState
-            if let target = request.target {
-                guard let found = pending.first(where: { $0.id == target || $0.id + ".md" == target }) else {
-                    return .failure(
-                        Refusal(
-                            kind: .nothingToActOn,
-                            message: pending.isEmpty
-                                ? "no approval is pending in thread '\(name)'"
-                                : "no pending approval in thread '\(name)' is called '\(target)' (pending: \(list))"))
-                }
-                approval = found
-            } else {
-                guard pending.count == 1 else {
-                    return .failure(
-                        pending.isEmpty
-                            ? Refusal(kind: .nothingToActOn, message: "no approval is pending in thread '\(name)'")
-                            : Refusal(
-                                kind: .ambiguous,
-                                message:
-                                    "\(pending.count) approvals are pending in thread '\(name)'; name one: \(list)"))
-                }
-                approval = pending[0]
+        case .approve, .edit, .reject, .respond, .cancel:
+            return pendingApproval(request.target, state: state, thread: name).map { approval in
+                let tool = approval.tool.map { " for \($0)" } ?? ""
+                return ControlPlan(subject: "the approval request \(approval.file)\(tool)", approval: approval)
             }
-            let tool = approval.tool.map { " for \($0)" } ?? ""
-            return .success(ControlPlan(subject: "the approval request \(approval.file)\(tool)"))
         }
+    }
+
+    /// The pending approval `target` names (its id, file, or the runtime's interrupt id), or the only
+    /// one when it names none.
+    private static func pendingApproval(_ target: String?, state: ThreadState, thread: String) -> Result<
+        ApprovalState, Refusal
+    > {
+        let pending = state.pendingApprovals
+        let list = pending.map(\.id).joined(separator: ", ")
+        guard !pending.isEmpty else {
+            return .failure(Refusal(kind: .nothingToActOn, message: "no approval is pending in thread '\(thread)'"))
+        }
+        if let target {
+            guard
+                let found = pending.first(where: {
+                    $0.id == target || $0.file == target || $0.id + ".md" == target || $0.runtimeID == target
+                })
+            else {
+                return .failure(
+                    Refusal(
+                        kind: .nothingToActOn,
+                        message: "no pending approval in thread '\(thread)' is called '\(target)' (pending: \(list))"))
+            }
+            return .success(found)
+        }
+        guard pending.count == 1 else {
+            return .failure(
+                Refusal(
+                    kind: .ambiguous,
+                    message:
+                        "\(pending.count) approvals are pending in thread '\(thread)'; name one with --interrupt: \(list)"))
+        }
+        return .success(pending[0])
     }
 
     /// A run is going, or a message's request is in flight (its run has not begun here yet): the

@@ -50,56 +50,44 @@ public enum Outbox {
         return workspace.relative(try DurableWriter.writeNew(Array(request.fileText.utf8), candidates: candidates))
     }
 
-    /// Checks a decision against the thread's journal before writing its control file: something is
-    /// pending (else `StoreError.notFound`, "nothing is pending"), `request.target` names one of the
-    /// pending approvals (its id, file, or the runtime's interrupt id) or there is only one, and the
-    /// decision is one the request offers and is complete (edited arguments parse, differ and fit the
-    /// schema; a respond has text), else `FormatError(.approval)`. The daemon checks again when it
-    /// reads the control file (the journal may move on in between). Returns the control file's path
-    /// and the approval decided.
+    /// Writes the control file of a decision on `approval` (found by `ControlPlan`) after checking it
+    /// the way the daemon will: the decision is one the request offers and is complete (edited
+    /// arguments parse, differ from the proposal and fit the schema; a respond has text), else
+    /// `FormatError(.approval)` and nothing is written. The daemon checks again when it reads the
+    /// control file (the journal may move on in between). Returns the control file's path.
+    public static func decide(
+        _ request: ControlRequest, on approval: ApprovalState, thread: String, stamp: String, in workspace: Workspace
+    ) throws -> String {
+        guard let decision = Decision(rawValue: request.action.rawValue) else {
+            throw FormatError(.approval, "'\(request.action.rawValue)' is not a decision")
+        }
+        var checked = request
+        checked.target = approval.id
+        switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(approval)) {
+        case let .invalid(reason):
+            throw FormatError(
+                .approval, reason, path: workspace.relative(workspace.threadFolder(thread) + "/" + approval.file))
+        case let .answered(_, _, arguments):
+            checked.arguments = arguments
+        case .unanswered:
+            break
+        }
+        return try control(checked, thread: thread, stamp: stamp, in: workspace)
+    }
+
+    /// `ControlPlan` then `decide(_:on:...)`, as `letterbox approve|edit|reject|respond|cancel` does:
+    /// throws the plan's `ControlPlan.Refusal` when nothing is pending or the target is ambiguous, and
+    /// the thread's journal problem, if it has one. Returns the control file's path and the approval.
     public static func decide(_ request: ControlRequest, thread: String, stamp: String, in workspace: Workspace) throws
         -> (path: String, approval: String)
     {
         _ = try threadFolder(thread, in: workspace)
         let snapshot = try InboxReader.readThread(thread, in: workspace)
         if let error = snapshot.journalError { throw error }
-        let pending = snapshot.state.pendingApprovals
-        guard !pending.isEmpty else {
-            throw StoreError(.notFound, "nothing is pending in thread '\(thread)': no approval waits for a decision")
-        }
-        let target: ApprovalState
-        if let id = request.target {
-            guard let found = pending.first(where: { $0.id == id || $0.file == id || $0.runtimeID == id }) else {
-                throw StoreError(
-                    .notFound,
-                    "no pending approval '\(id)' in thread '\(thread)' (pending: \(pending.map(\.id).joined(separator: ", ")))"
-                )
-            }
-            target = found
-        } else {
-            guard pending.count == 1 else {
-                throw FormatError(
-                    .approval,
-                    "\(pending.count) approvals are pending in thread '\(thread)'; name one with --interrupt (\(pending.map(\.id).joined(separator: ", ")))"
-                )
-            }
-            target = pending[0]
-        }
-        guard let decision = Decision(rawValue: request.action.rawValue) else {
+        guard let approval = try ControlPlan.plan(request, in: snapshot).get().approval else {
             throw FormatError(.approval, "'\(request.action.rawValue)' is not a decision")
         }
-        var checked = request
-        checked.target = target.id
-        switch ApprovalForm.check(decision, note: request.note, arguments: request.arguments, offer: .init(target)) {
-        case let .invalid(reason):
-            throw FormatError(
-                .approval, reason, path: workspace.relative(workspace.threadFolder(thread) + "/" + target.file))
-        case let .answered(_, _, arguments):
-            checked.arguments = arguments
-        case .unanswered:
-            break
-        }
-        return (try control(checked, thread: thread, stamp: stamp, in: workspace), target.id)
+        return (try decide(request, on: approval, thread: thread, stamp: stamp, in: workspace), approval.id)
     }
 
     static func threadFolder(_ thread: String, in workspace: Workspace) throws -> String {

@@ -7,11 +7,12 @@ import InboxStore
 ///
 /// Before writing, the command reads the thread and decides what the request acts on
 /// (`ControlPlan`): it says so, or exits without writing anything when there is nothing to act on
-/// (66), the request is ambiguous (64) or has to wait (75).
+/// (66), the request is ambiguous (64) or has to wait (75). A decision on an approval is also checked
+/// as the daemon will check it (`Outbox.decide`): one the request offers and complete, else 65.
 protocol ControlCommand: AsyncParsableCommand {
     var options: WorkspaceOptions { get }
     var thread: String { get }
-    var request: ControlRequest { get }
+    func request() throws -> ControlRequest
 }
 
 extension ControlCommand {
@@ -23,6 +24,7 @@ extension ControlCommand {
                     .notFound, "no thread '\(thread)'; `letterbox status` lists the threads",
                     path: workspace.relative(workspace.threadFolder(thread)))
             }
+            let request = try request()
             let snapshot = try InboxReader.readThread(thread, in: workspace)
             let plan: ControlPlan
             switch ControlPlan.plan(request, in: snapshot) {
@@ -36,7 +38,13 @@ extension ControlCommand {
                 case .notNow: throw Exit.tempFail
                 }
             }
-            let path = try Outbox.control(request, thread: thread, stamp: Terminal.stamp(), in: workspace)
+            let path: String
+            if let approval = plan.approval {
+                if let error = snapshot.journalError { throw error }
+                path = try Outbox.decide(request, on: approval, thread: thread, stamp: Terminal.stamp(), in: workspace)
+            } else {
+                path = try Outbox.control(request, thread: thread, stamp: Terminal.stamp(), in: workspace)
+            }
             Terminal.out(
                 "\(request.action.rawValue) \(plan.subject) in thread '\(thread)': wrote \(path) (the daemon acts on it and records the outcome in the thread's journal)\n"
             )
@@ -49,7 +57,7 @@ struct AbortCommand: ControlCommand {
         commandName: "abort", abstract: "Stop the reply running in a thread.")
     @Argument(help: "The thread.") var thread: String
     @OptionGroup var options: WorkspaceOptions
-    var request: ControlRequest { ControlRequest(action: .abort) }
+    func request() -> ControlRequest { ControlRequest(action: .abort) }
 }
 
 struct RetryCommand: ControlCommand {
@@ -58,7 +66,7 @@ struct RetryCommand: ControlCommand {
     @Argument(help: "The thread.") var thread: String
     @Argument(help: "The message (default: every failed message in the thread).") var message: String?
     @OptionGroup var options: WorkspaceOptions
-    var request: ControlRequest { ControlRequest(action: .retry, target: message) }
+    func request() -> ControlRequest { ControlRequest(action: .retry, target: message) }
 }
 
 struct RegenerateCommand: ControlCommand {
@@ -67,30 +75,7 @@ struct RegenerateCommand: ControlCommand {
     @Argument(help: "The thread.") var thread: String
     @Argument(help: "The message (default: the newest message with a reply).") var message: String?
     @OptionGroup var options: WorkspaceOptions
-    var request: ControlRequest { ControlRequest(action: .regenerate, target: message) }
-}
-
-/// The decision commands check the thread's journal first: they exit non-zero, writing nothing, when
-/// no approval is pending, when several are and none is named, or when the decision is not offered or
-/// incomplete (docs/format.md §6.4, §8).
-protocol DecisionCommand: AsyncParsableCommand {
-    var options: WorkspaceOptions { get }
-    var thread: String { get }
-    var target: String? { get }
-    func request(target: String?) throws -> ControlRequest
-}
-
-extension DecisionCommand {
-    func run() async throws {
-        try await reportingErrors {
-            let workspace = try options.workspace()
-            let request = try request(target: target)
-            let (path, approval) = try Outbox.decide(request, thread: thread, stamp: Terminal.stamp(), in: workspace)
-            Terminal.out(
-                "requested \(request.action.rawValue) of \(approval): \(path) (the daemon acts on it and records the outcome in the thread's journal)\n"
-            )
-        }
-    }
+    func request() -> ControlRequest { ControlRequest(action: .regenerate, target: message) }
 }
 
 /// Where a decision goes: `--interrupt ID` or the older positional approval id.
@@ -101,18 +86,17 @@ struct DecisionTarget: ParsableArguments {
     var value: String? { interrupt ?? approval }
 }
 
-struct ApproveCommand: DecisionCommand {
+struct ApproveCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve", abstract: "Approve a pending approval request.")
     @Argument(help: "The thread.") var thread: String
     @OptionGroup var on: DecisionTarget
     @Option(help: "A note sent with the answer.") var note: String?
     @OptionGroup var options: WorkspaceOptions
-    var target: String? { on.value }
-    func request(target: String?) -> ControlRequest { ControlRequest(action: .approve, target: target, note: note) }
+    func request() -> ControlRequest { ControlRequest(action: .approve, target: on.value, note: note) }
 }
 
-struct EditCommand: DecisionCommand {
+struct EditCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "edit", abstract: "Approve a pending tool call with edited arguments (a JSON object).")
     @Argument(help: "The thread.") var thread: String
@@ -120,14 +104,13 @@ struct EditCommand: DecisionCommand {
     @Option(help: "A file holding the new arguments as a JSON object ('-' for standard input).") var argsFile: String
     @Option(help: "A note sent with the answer.") var note: String?
     @OptionGroup var options: WorkspaceOptions
-    var target: String? { on.value }
-    func request(target: String?) throws -> ControlRequest {
+    func request() throws -> ControlRequest {
         let text = try Terminal.readInput(argsFile)
-        return ControlRequest(action: .edit, target: target, note: note, arguments: text)
+        return ControlRequest(action: .edit, target: on.value, note: note, arguments: text)
     }
 }
 
-struct RejectCommand: DecisionCommand {
+struct RejectCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "reject", abstract: "Reject a pending approval request; the tool does not run.")
     @Argument(help: "The thread.") var thread: String
@@ -135,24 +118,22 @@ struct RejectCommand: DecisionCommand {
     @Option(help: "Why (sent to the agent, which sees it as the reason the call did not run).") var reason: String?
     @Option(help: "Same as --reason.") var note: String?
     @OptionGroup var options: WorkspaceOptions
-    var target: String? { on.value }
-    func request(target: String?) -> ControlRequest {
-        ControlRequest(action: .reject, target: target, note: reason ?? note)
+    func request() -> ControlRequest {
+        ControlRequest(action: .reject, target: on.value, note: reason ?? note)
     }
 }
 
-struct RespondCommand: DecisionCommand {
+struct RespondCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "respond", abstract: "Answer a pending question or input request with text (never a tool call).")
     @Argument(help: "The thread.") var thread: String
     @OptionGroup var on: DecisionTarget
     @Option(help: "The answer.") var note: String
     @OptionGroup var options: WorkspaceOptions
-    var target: String? { on.value }
-    func request(target: String?) -> ControlRequest { ControlRequest(action: .respond, target: target, note: note) }
+    func request() -> ControlRequest { ControlRequest(action: .respond, target: on.value, note: note) }
 }
 
-struct CancelCommand: DecisionCommand {
+struct CancelCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel", abstract: "Withdraw a pending approval request (the only decision left once it expired)."
     )
@@ -160,6 +141,5 @@ struct CancelCommand: DecisionCommand {
     @OptionGroup var on: DecisionTarget
     @Option(help: "A note kept in the journal.") var note: String?
     @OptionGroup var options: WorkspaceOptions
-    var target: String? { on.value }
-    func request(target: String?) -> ControlRequest { ControlRequest(action: .cancel, target: target, note: note) }
+    func request() -> ControlRequest { ControlRequest(action: .cancel, target: on.value, note: note) }
 }
