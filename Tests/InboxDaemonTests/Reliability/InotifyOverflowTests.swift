@@ -59,7 +59,15 @@ struct InotifyOverflowTests {
         let deadline = ContinuousClock.now + .seconds(Double(120 + files / 20))
         while ContinuousClock.now < deadline {
             noticed = 0
-            for thread in threads { noticed += (try? scratch.state(thread).messages.count) ?? 0 }
+            // Journaled by the daemon (`detected`), not merely on disk: a thread's state also lists files on disk
+            // that the daemon has not seen yet.
+            for thread in threads {
+                noticed +=
+                    ((try? scratch.journal(thread)) ?? []).filter {
+                        if case .detected = $0.event { true } else { false }
+                    }.count
+            }
+            if !daemon.process.isRunning { break }
             if noticed >= files { break }
             try await Task.sleep(for: .seconds(1))
         }
@@ -77,6 +85,8 @@ struct InotifyOverflowTests {
             ])
         #expect(noticed == files, "missed \(files - noticed) files")
         #expect(overflows > 0, "the queue never overflowed, so the test proved nothing")
-        #expect(daemon.process.isRunning, "\(daemon.output.suffix(3000))")
+        let ended =
+            daemon.process.isRunning ? "" : "\(daemon.process.terminationReason) \(daemon.process.terminationStatus)"
+        #expect(daemon.process.isRunning, "the daemon ended (\(ended)): \(daemon.output.suffix(3000))")
     }
 }

@@ -187,7 +187,7 @@ final class DaemonProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try SpawnThread.shared.run { try process.run() }
         return DaemonProcess(process: process, log: log)
     }
 
@@ -232,5 +232,51 @@ extension RunningReferenceRuntime {
     /// Real effects the runtime recorded, of one kind.
     func effects(_ kind: ReferenceEffect.Kind) async -> [ReferenceEffect] {
         await control.effects().filter { $0.kind == kind }
+    }
+}
+
+/// Starts daemon processes from one thread that lives as long as the test process.
+///
+/// `setpriv --pdeathsig` kills the daemon when the *thread* that started it exits, and the threads of Swift's
+/// cooperative pool come and go: a daemon started from one could be killed minutes later, in the middle of a
+/// soak run, when that thread retires.
+final class SpawnThread: @unchecked Sendable {
+    // @unchecked: `jobs` is guarded by `condition`.
+    static let shared = SpawnThread()
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+
+    private init() {
+        let thread = Thread { [self] in
+            while true {
+                condition.lock()
+                while jobs.isEmpty { condition.wait() }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
+        thread.name = "daemon-spawner"
+        thread.start()
+    }
+
+    /// Runs `body` on the spawning thread and waits for it (a few milliseconds: one `posix_spawn`).
+    func run(_ body: @escaping () throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        condition.lock()
+        jobs.append {
+            do { try body() } catch { failure.error = error }
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        if let error = failure.error { throw error }
+    }
+
+    /// Only written on the spawning thread before `done.signal()`, read after `done.wait()`.
+    private final class FailureBox: @unchecked Sendable {
+        var error: (any Error)?
     }
 }
