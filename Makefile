@@ -88,7 +88,7 @@ bench-daemon: deps
 
 ## fuzz: libFuzzer (swift build --sanitize=fuzzer) on each parser that reads others' bytes, FUZZ_RUNS
 ## inputs each (default 10^6), from the committed seeds in Tests/Fuzz/Corpus; crashes go to
-## .build-fuzz/crashes/ (docs/reliability-core.md). `make test` runs a short mutation-loop pass.
+## .build-fuzz/crashes/ (docs/reliability.md). `make test` runs a short mutation-loop pass.
 FUZZ_TARGETS := front-matter journal-line sse approval-form filename
 FUZZ_RUNS    ?= 1000000
 fuzz: deps

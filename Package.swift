@@ -124,7 +124,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Fuzz targets (docs/reliability-core.md): a seeded mutation loop by default; libFuzzer's entry
+        // Fuzz targets (docs/reliability.md): a seeded mutation loop by default; libFuzzer's entry
         // points when built with `swift build --sanitize=fuzzer -Xswiftc -DLIBFUZZER` (`make fuzz`).
         .executableTarget(name: "LetterboxFuzz", dependencies: ["ChatModel", "InboxCore"]),
         .target(name: "LetterboxTestSupport", path: "Tests/LetterboxTestSupport"),

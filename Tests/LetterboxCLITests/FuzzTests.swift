@@ -3,7 +3,7 @@ import LetterboxTestSupport
 import Testing
 
 /// `make test`'s short fuzz pass: the seeded mutation loop of `letterbox-fuzz` over each target's committed
-/// seeds (Tests/Fuzz/Corpus). `make fuzz` runs libFuzzer, 10^6 inputs per target (docs/reliability-core.md).
+/// seeds (Tests/Fuzz/Corpus). `make fuzz` runs libFuzzer, 10^6 inputs per target (docs/reliability.md).
 @Suite("Fuzz targets, short pass")
 struct FuzzTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
