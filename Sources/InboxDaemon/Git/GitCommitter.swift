@@ -23,6 +23,8 @@ final class GitCommitter {
     private var operatorFiles: [(path: String, summary: String)] = []
     private var points: [CommitPoint] = []
     private var lastPoint: ContinuousClock.Instant?
+    /// Whether `touched` holds a write no commit point carries.
+    private var hasHousekeeping = false
 
     init(repository: GitRepository, bot: GitRepository.Identity, quiet: Duration, logger: Logger) {
         self.repository = repository
@@ -31,8 +33,20 @@ final class GitCommitter {
         self.logger = logger
     }
 
-    /// A file the daemon wrote (a journal, a reply, ...).
+    /// A file the daemon wrote (a journal, a reply, ...); committed with the next commit point's batch.
     func touched(_ path: String) { touched.insert(path) }
+
+    /// A file the daemon wrote with no commit point to carry it (the inbox journal's anchor line, written
+    /// when the daemon goes idle): committed after the quiet window all the same, so the daemon never
+    /// leaves its own writes uncommitted. Returns when that commit will be due, if it set the time.
+    func housekeeping(_ path: String) -> ContinuousClock.Instant? {
+        touched.insert(path)
+        hasHousekeeping = true
+        guard lastPoint == nil else { return nil }
+        let now = ContinuousClock.now
+        lastPoint = now
+        return now + quiet
+    }
 
     /// Commit points from the machine; returns when a commit will be due.
     func record(_ new: [CommitPoint], inbox: String) -> ContinuousClock.Instant? {
@@ -55,7 +69,7 @@ final class GitCommitter {
     /// command holds the index. Returns when to try again, if it could not.
     @discardableResult
     func commitIfDue(force: Bool = false) async -> ContinuousClock.Instant? {
-        guard isDue || force, !points.isEmpty else { return nil }
+        guard isDue || force, !points.isEmpty || hasHousekeeping else { return nil }
         guard !repository.isLocked else {
             logger.debug("git index is locked; the commit waits")
             return ContinuousClock.now + .seconds(1)
@@ -70,6 +84,7 @@ final class GitCommitter {
             try await repository.commit(paths, message: Self.message(points), as: bot)
             touched = []
             points = []
+            hasHousekeeping = false
             lastPoint = nil
         } catch {
             logger.error("could not commit the inbox's history; trying again", metadata: ["error": "\(error)"])
@@ -85,7 +100,7 @@ final class GitCommitter {
     /// `ops: reply from assistant to rollout.md`, or a first line and one line per point.
     static func message(_ points: [CommitPoint]) -> String {
         let lines = points.map { "\($0.thread): \($0.summary)" }
-        guard lines.count > 1 else { return lines.first ?? "letterbox: journal" }
+        guard lines.count > 1 else { return lines.first ?? "letterbox: anchor the journals' heads" }
         let threads = Set(points.map(\.thread)).sorted()
         let head =
             threads.count == 1

@@ -11,6 +11,7 @@ extension InboxRunner {
     /// taken, or lapsed because it could not be renewed), or nil to go on.
     func syncGit(request: GitRequests.Request?) async -> String? {
         guard let lease, let git else { return nil }
+        flushAnchor()
         await git.commitIfDue(force: true)
         var answer = "ok"
         do {

@@ -169,7 +169,10 @@ final class InboxRunner: @unchecked Sendable {
 
     /// Commits the inbox's history when a commit is due (between batches, in the runner's loop).
     func commitIfDue() async {
-        guard let git, let retry = await git.commitIfDue() else { return }
+        guard let git else { return }
+        // The anchor staged for the batches this commit carries goes in with them.
+        if git.isDue { flushAnchor() }
+        guard let retry = await git.commitIfDue() else { return }
         spawn(.sleep(until: retry))
     }
 
@@ -209,8 +212,13 @@ final class InboxRunner: @unchecked Sendable {
     /// Their lines are durable already; the anchor rides along with the inbox journal's next write (the
     /// next group commit, or `flushAnchor` when the daemon goes idle), so it never names a line that a
     /// crash could lose, and costs no fsync of its own while the daemon is busy.
+    ///
+    /// Not while a delivery lease governs the inbox (a shared git remote): there every commit pins every
+    /// journal's bytes in git's history, which is the stronger anchor, and the inbox journal stays a
+    /// file the holder writes only at its start and stop, so a lease changing hands cannot make two
+    /// clones append to it at once (docs/format.md §7.3, §10).
     func stageAnchor() {
-        guard !unanchored.isEmpty, let journal = inboxJournal,
+        guard lease == nil, !unanchored.isEmpty, let journal = inboxJournal,
             let entry = machine.anchor(Array(unanchored.values), at: now().wall)
         else { return }
         unanchored = [:]
@@ -234,7 +242,7 @@ final class InboxRunner: @unchecked Sendable {
             writeFailed("", error)
         } else {
             inboxUnwritten = []
-            git?.touched(workspace.inboxJournalPath)
+            if let due = git?.housekeeping(workspace.inboxJournalPath) { spawn(.sleep(until: due)) }
         }
     }
 

@@ -32,7 +32,8 @@ public final class InotifyWatcher: Sendable {
 
     private static let running = Mutex(false)
     private let stopped = Atomic<Bool>(false)
-    private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    /// Everyone waiting in `stop()` (the daemon stops it from more than one task).
+    private let finished = Mutex<[CheckedContinuation<Void, Never>]>([])
     private let done = Atomic<Bool>(false)
     private let root: String
 
@@ -102,9 +103,9 @@ public final class InotifyWatcher: Sendable {
         stopped.store(true, ordering: .relaxed)
         if done.load(ordering: .acquiring) { return }
         await withCheckedContinuation { continuation in
-            let resumeNow = finished.withLock { slot -> Bool in
+            let resumeNow = finished.withLock { waiters -> Bool in
                 if done.load(ordering: .acquiring) { return true }
-                slot = continuation
+                waiters.append(continuation)
                 return false
             }
             if resumeNow { continuation.resume() }
@@ -152,11 +153,11 @@ public final class InotifyWatcher: Sendable {
         inotifytools_cleanup()
         continuation.finish()
         Self.running.withLock { $0 = false }
-        let waiter = finished.withLock { slot -> CheckedContinuation<Void, Never>? in
+        let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
             done.store(true, ordering: .releasing)
-            defer { slot = nil }
-            return slot
+            defer { waiters = [] }
+            return waiters
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 }
