@@ -131,7 +131,8 @@ public struct ControlPlan: Sendable, Hashable {
                 Refusal(
                     kind: .ambiguous,
                     message:
-                        "\(pending.count) approvals are pending in thread '\(thread)'; name one with --interrupt: \(list)"))
+                        "\(pending.count) approvals are pending in thread '\(thread)'; name one with --interrupt: \(list)"
+                ))
         }
         return .success(pending[0])
     }
