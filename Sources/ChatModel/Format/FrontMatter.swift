@@ -209,7 +209,11 @@ public enum FrontMatter {
         -> String
     {
         guard case let .scalar(scalar) = node else {
-            throw FormatError(.frontMatter, "'\(key)' must be \(what)", line: line(node))
+            let found = if case .mapping = node { "a mapping" } else { "a list" }
+            throw FormatError(
+                .frontMatter,
+                "'\(key)' must be \(what), not \(found); write it on one line (\(key): value), in quotes if it holds ':' or '-'",
+                line: line(node))
         }
         let text = scalar.string
         if scalar.style == .plain && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL")

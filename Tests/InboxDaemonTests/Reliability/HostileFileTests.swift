@@ -112,13 +112,6 @@ struct HostileFileTests {
         return summary
     }
 
-    /// Reasons whose wording (what to do) issue 13's front-matter typing, size-limit and libyaml-message fixes
-    /// change, in their own branch: reported as known issues here until those land, then the expectation below
-    /// holds for them too.
-    static let hintsFixedElsewhere: Set<String> = [
-        "wrong-type-map.md", "wrong-type-list.md", "fifty-megabytes.md", "deep-flow.md",
-    ]
-
     /// The text of HTML with its character references undone.
     static func unescaped(_ html: String) -> String {
         var text = html.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")
@@ -169,7 +162,6 @@ struct HostileFileTests {
         var before: [String: String] = [:]
         var reasons: [String: String] = [:]
         var problems: [String] = []
-        var known: [String] = []
         let configuration = ReferenceRuntimeConfiguration(
             port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(5))
         try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: CrashLoopTests.logger) {
@@ -224,12 +216,7 @@ struct HostileFileTests {
             }
             reasons[hostile.name] = reason
             if !hints.contains(where: { reason.lowercased().contains($0) }) {
-                let problem = "\(hostile.name.debugDescription): the reason does not say what to do: \(reason)"
-                if Self.hintsFixedElsewhere.contains(hostile.name) {
-                    known.append(problem)
-                } else {
-                    problems.append(problem)
-                }
+                problems.append("\(hostile.name.debugDescription): the reason does not say what to do: \(reason)")
             }
             if !statusText.contains(Self.letters(reason)) {
                 problems.append("\(hostile.name.debugDescription): `letterbox status` does not show \(reason)")
@@ -258,17 +245,11 @@ struct HostileFileTests {
                     "\(made.count) met, \(skipped.count) skipped \(skipped.map { "(\($0.key): \($0.value))" }.joined(separator: " "))",
                 "rejected with a reason": "\(reasons.count) of \(made.count)",
                 "problems": "\(problems.count)",
-                "known (fixed by issue 13's other items)": "\(known.count) \(known)",
                 "reasons": "\n      " + table.joined(separator: "\n      "),
                 "wall time": watch.seconds,
             ])
         if !skipped.isEmpty { print("hostile files skipped: \(skipped)") }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
-        withKnownIssue(
-            "front-matter typing and size-limit reasons are reworded in issue 13's other branch", isIntermittent: true
-        ) {
-            #expect(known.isEmpty, "\(known.joined(separator: "\n"))")
-        }
     }
 
     /// Every page and JSON file of the site, as one text.
