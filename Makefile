@@ -50,9 +50,10 @@ test: deps peers
 	$(SWIFT) test --skip-build
 
 ## soak: the long tier of the reliability suites (docs/reliability.md): 500 crashes, 1,000 messages under 30%
-## faults, 20,000 files through a small inotify queue, every search query a payload. Each prints its
+## faults, 20,000 files through a small inotify queue, every search query a payload, 25 disk-full cycles,
+## 40 rounds of four daemons racing for one inbox. Each prints its
 ## figures, also kept in .build/reliability/. `make test` runs their short tier. LETTERBOX_SEED=N replays a run.
-RELIABILITY := JournalAuditTests|CrashLoopTests|RuntimeFaultSoakTests|HostileFileTests|TokenCanaryTests|InotifyOverflowTests|XSSTests
+RELIABILITY := JournalAuditTests|CrashLoopTests|RuntimeFaultSoakTests|HostileFileTests|TokenCanaryTests|InotifyOverflowTests|XSSTests|DiskFullSoakTests|DaemonRaceTests
 soak: deps peers
 	$(SWIFT) build --build-tests
 	LETTERBOX_SOAK=1 LETTERBOX_TEST_SLOTS=$${LETTERBOX_TEST_SLOTS:-2} $(SWIFT) test --skip-build --filter '$(RELIABILITY)'

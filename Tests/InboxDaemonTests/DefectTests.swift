@@ -171,6 +171,29 @@ struct DefectTests {
         }
     }
 
+    @Test("A workspace whose inbox is a symbolic link delivers through it (only links under the inbox are refused)")
+    func symlinkedInboxDelivers() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("ops")
+        let other = try Workplace.folder("linked")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        try FileManager.default.createSymbolicLink(atPath: other + "/link", withDestinationPath: scratch.inbox)
+        let config = try String(contentsOfFile: scratch.root + "/letterbox.yaml", encoding: .utf8)
+        try Data((config + "\ninbox: link\n").utf8).write(to: URL(fileURLWithPath: other + "/letterbox.yaml"))
+        try await Self.runtime { runtime in
+            var environment = ProcessInfo.processInfo.environment
+            environment["LETTERBOX_TOKEN"] = DaemonHarness.token
+            let daemon = try DaemonProcess.start(
+                folder: other, runtimeURL: runtime.baseURL, arguments: ["--no-site"], environment: environment)
+            defer { daemon.stop() }
+            try await daemon.waitUntilReady()
+            try scratch.write("ops/a.md", "Through the link")
+            await scratch.waitUntil("replied through the symlinked inbox") {
+                try scratch.state("ops").message("a")?.delivery == .replied
+            }
+        }
+    }
+
     // MARK: 5. The inbox's own messages are not pulled back
 
     @Test("A first message whose answer was lost is not pulled back as a message from another channel")

@@ -45,6 +45,46 @@ struct ChatStoreTests {
             store.effects.map(\.kind) == [.messageAccepted, .runStarted, .messageAccepted, .runAborted, .runStarted])
     }
 
+    @Test(
+        "An abort names the operator message whose run it ends: a queued run too; a run with no reply yet gets an empty aborted one"
+    )
+    func abortByMessage() throws {
+        var store = ChatStore(maxContentBytes: 1024, pageSize: 10)
+        let (first, _) = try store.post(Self.request("one"), idempotencyKey: "a", now: Self.at(1))
+        let (second, _) = try store.post(
+            Self.request("two", thread: first.threadId), idempotencyKey: "b", now: Self.at(2))
+        let (third, _) = try store.post(
+            Self.request("three", thread: first.threadId), idempotencyKey: "c", now: Self.at(3))
+        _ = store.takeOutbox()
+
+        // The queued run of "two" ends before it starts; "one" keeps running.
+        let queued = try store.abort(threadId: first.threadId, messageId: second.message.id, now: Self.at(4))
+        #expect(queued.count == 1)
+        let stillGoing = store.appendReply(run: 1, text: "still going", complete: false, now: Self.at(5))
+        #expect(stillGoing)
+        // Aborting it again, or a message whose run is over, changes nothing.
+        let again = try store.abort(threadId: first.threadId, messageId: second.message.id, now: Self.at(6))
+        #expect(again.isEmpty)
+        // A message of another thread, or an unknown one, is not found.
+        #expect(throws: APIError.self) {
+            try store.abort(threadId: first.threadId, messageId: "msg_999999", now: Self.at(6))
+        }
+
+        // "one" ends; "three" starts and is aborted before it writes anything.
+        _ = store.appendReply(run: 1, text: "", complete: true, now: Self.at(7))
+        store.finish(1)
+        #expect(store.takeOutbox().jobs == [.start(.init(runId: 3, agent: .writer, question: "three"))])
+        let running = try store.abort(threadId: first.threadId, now: Self.at(8))
+        #expect(running.count == 1)
+
+        let replies = try store.messages(in: first.threadId, after: 0).filter { $0.role == .assistant }
+        let byQuestion = Dictionary(grouping: replies) { $0.replyTo ?? "" }
+        #expect(byQuestion[second.message.id]?.map(\.status) == [.aborted])
+        #expect(byQuestion[second.message.id]?.first?.content == "")
+        #expect(byQuestion[third.message.id]?.map(\.status) == [.aborted])
+        #expect(byQuestion[first.message.id]?.map(\.status) == [.complete])
+    }
+
     @Test("Replays return the remembered answer and add nothing")
     func replay() throws {
         var store = ChatStore(maxContentBytes: 1024, pageSize: 10)

@@ -665,8 +665,9 @@ public final class InboxMachine {
     /// control plane's contract), so the thread's next message is delivered now and its run followed
     /// when the current one ends. One run at a time per thread still holds: the runtime keeps to it.
     private func queueBehindActiveRun(_ book: ThreadMachine) -> Next {
-        // Not behind a run the operator asked to stop: the control plane aborts whatever run the thread
-        // has when the request lands, which could be this message's own.
+        // Not behind a run the operator asked to stop: Letterbox names the message whose run it aborts,
+        // but a control plane that ignores that ends whatever run the thread has when the request lands,
+        // which could be this message's own.
         guard let active = book.active, active.queuedSend == nil else { return .later }
         guard !active.abortRequested, capabilities(of: active.runtime)?.queuesMessages == true,
             !book.state.messages.contains(where: { $0.regeneratePending }),

@@ -40,8 +40,9 @@ public final class InotifyWatcher: Sendable {
     private init(root: String) { self.root = root }
 
     /// Watches one folder (not its subfolders), never through a symbolic link.
-    private static func watch(_ path: String, mask: Int32) -> Bool {
-        inotifytools_watch_file(path, mask | Int32(IN_DONT_FOLLOW) | Int32(IN_ONLYDIR)) != 0
+    /// Watches the folder `path` (`follow`: even through a symbolic link, which only the inbox itself may be).
+    private static func watch(_ path: String, mask: Int32, follow: Bool = false) -> Bool {
+        inotifytools_watch_file(path, mask | (follow ? 0 : Int32(IN_DONT_FOLLOW)) | Int32(IN_ONLYDIR)) != 0
     }
 
     /// Whether `path` is a folder itself (`lstat`: a symbolic link to one is not).
@@ -80,7 +81,9 @@ public final class InotifyWatcher: Sendable {
             throw StartError(description: "inotify could not start (error \(inotifytools_error()))")
         }
         let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF)
-        guard watch(root, mask: mask) else {
+        // The inbox itself may be a symbolic link (a workspace whose `inbox:` points at another's, an inbox
+        // on another disk); nothing under it is followed.
+        guard watch(root, mask: mask, follow: true) else {
             let code = inotifytools_error()
             inotifytools_cleanup()
             running.withLock { $0 = false }

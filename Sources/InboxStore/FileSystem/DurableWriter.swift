@@ -56,7 +56,7 @@ public enum DurableWriter {
     {
         let (folder, name) = split(path)
         let temp = "\(folder)/\(FileClassifier.tempPrefix)\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
         guard fd >= 0 else { throw .system("open", path: temp) }
         var closed = false
         var renamed = false

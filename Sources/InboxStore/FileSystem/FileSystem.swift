@@ -239,7 +239,7 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw .system("mkdir", path: current) }
+            if mkdir(current, 0o777) != 0 && errno != EEXIST { throw .system("mkdir", path: current) }
         }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {

@@ -68,7 +68,7 @@ public final class JournalFile: @unchecked Sendable {
                 path: path)
         }
         let fd = try FileSystem.openNoFollow(
-            path, beneath: root, flags: O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode: 0o644)
+            path, beneath: root, flags: O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode: 0o666)
         var info = stat()
         let bytes: [UInt8]
         do {

@@ -38,8 +38,9 @@ struct ExternalRoutes: Sendable {
         router.post("/external/chat/messages") { request, _ in
             try await post(request)
         }
-        router.post("/external/chat/threads/:id/abort") { _, context in
-            let aborted = try await state.abort(threadId: try Self.parameter("id", context))
+        router.post("/external/chat/threads/:id/abort") { request, context in
+            let body = try await JSONCoding.decodeIfPresent(AbortRequest.self, from: request, limit: bodyLimit)
+            let aborted = try await state.abort(threadId: try Self.parameter("id", context), messageId: body?.messageId)
             return try JSONCoding.response(AbortResult(aborted: aborted))
         }
         router.post("/external/chat/messages/:id/regenerate") { _, context in

@@ -32,6 +32,14 @@ enum JSONCoding {
 
     /// Reads and decodes a JSON body, turning every failure into a 400 (or 413 when it is too big).
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        guard let value = try await decodeIfPresent(type, from: request, limit: limit) else {
+            throw APIError.badRequest("invalid_json", "the body is empty; it must be a JSON object")
+        }
+        return value
+    }
+
+    /// Decodes the body as `T`, or `nil` when there is no body (or only white space).
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T? {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -39,6 +47,7 @@ enum JSONCoding {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "content_too_large", "the request body is over \(limit) bytes")
         }
+        guard buffer.readableBytesView.contains(where: { !" \t\r\n".utf8.contains($0) }) else { return nil }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

@@ -40,6 +40,11 @@ struct MessageList: Encodable {
     var messages: [ChatMessage]
 }
 
+/// `POST /external/chat/threads/{id}/abort` body (optional): the operator message whose run to end.
+struct AbortRequest: Decodable, Sendable {
+    var messageId: String?
+}
+
 /// `POST /external/chat/threads/{id}/abort` answer.
 struct AbortResult: Encodable {
     var aborted: [String]

@@ -182,14 +182,36 @@ struct ChatStore: Sendable {
 
     // MARK: Controls
 
-    /// Ends the thread's running run: its in-progress messages become `aborted`, keeping what they say.
-    mutating func abort(threadId: String, now: RuntimeTimestamp) throws -> [String] {
+    /// Ends a run of the thread: the one answering `messageId` (running or still queued) when it is given,
+    /// else the running one. Its in-progress messages become `aborted`, keeping what they say; a run that
+    /// had written no reply yet gets an empty `aborted` one, so whoever follows the operator message sees
+    /// its answer end. Returns the ids of the messages that became (or were written) `aborted`.
+    mutating func abort(threadId: String, messageId: String? = nil, now: RuntimeTimestamp) throws -> [String] {
         guard let entry = threads[threadId] else { throw APIError.threadNotFound(threadId) }
-        guard let runId = entry.activeRun, let run = runs[runId] else { return [] }
+        let runId: Int?
+        if let messageId {
+            guard let message = messages[messageId], message.threadId == threadId, message.role == .operator else {
+                throw APIError.messageNotFound(messageId)
+            }
+            runId = ([entry.activeRun].compactMap { $0 } + entry.queue).first {
+                runs[$0]?.operatorMessageId == message.id
+            }
+        } else {
+            runId = entry.activeRun
+        }
+        guard let runId, var run = runs[runId], run.phase != .finished else { return [] }
         var aborted: [String] = []
         for id in run.messageIds where messages[id]?.status == .inProgress {
             update(id, now: now) { $0.status = .aborted }
             aborted.append(id)
+        }
+        if run.assistantMessageId == nil {
+            let reply = appendMessage(
+                to: threadId, role: .assistant, content: "", status: .aborted, replyTo: run.operatorMessageId, now: now)
+            run.assistantMessageId = reply.id
+            run.messageIds.append(reply.id)
+            runs[runId] = run
+            aborted.append(reply.id)
         }
         let kept = run.assistantMessageId.flatMap { messages[$0]?.content }
         record(.runAborted, key: nil, thread: threadId, message: run.operatorMessageId, agent: run.agent, content: kept)

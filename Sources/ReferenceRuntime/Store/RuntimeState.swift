@@ -39,9 +39,9 @@ actor RuntimeState {
         return try store.post(request, idempotencyKey: idempotencyKey, now: now)
     }
 
-    func abort(threadId: String) throws -> [String] {
+    func abort(threadId: String, messageId: String? = nil) throws -> [String] {
         defer { flush() }
-        return try store.abort(threadId: threadId, now: now)
+        return try store.abort(threadId: threadId, messageId: messageId, now: now)
     }
 
     func regenerate(messageId: String) throws -> ChatMessage {

@@ -19,6 +19,9 @@ public struct SiteRefresher: Service, CustomStringConvertible {
 
     public var description: String { "SiteRefresher(site: \(workspace.site))" }
 
+    /// The pause before a failed build is tried again; it doubles with each failure in a row.
+    static let firstRetry = Duration.seconds(1)
+
     public func run() async {
         let build: SiteBuild
         do {
@@ -36,12 +39,22 @@ public struct SiteRefresher: Service, CustomStringConvertible {
             }
             // Builds run here, in this task, which owns the (non-Sendable) builder.
             var lastSave = ContinuousClock.now
+            var retry = Self.firstRetry
             while let batch = await pending.next() {
                 do {
                     let report = try build.build(changed: batch.subtracting([""]))
                     logger.debug("site updated", metadata: ["report": "\(report.summary)"])
+                    retry = Self.firstRetry
                 } catch {
-                    logger.error("site build failed", metadata: ["error": "\(error)"])
+                    // A full disk, say: the pages of these threads are still to write, so the batch comes
+                    // back after a pause (doubling up to a minute), joined by whatever changed meanwhile.
+                    logger.error(
+                        "site build failed; trying again", metadata: ["error": "\(error)", "retry.in": "\(retry)"])
+                    group.addTask { [retry] in
+                        try? await Task.sleep(for: retry)
+                        if !Task.isCancelled { pending.add(batch) }
+                    }
+                    retry = min(retry * 2, .seconds(60))
                 }
                 if ContinuousClock.now - lastSave > .seconds(10) {
                     try? build.saveManifest()
@@ -49,6 +62,7 @@ public struct SiteRefresher: Service, CustomStringConvertible {
                 }
             }
             try? build.saveManifest()
+            group.cancelAll()  // a retry still waiting: the daemon is stopping
         }
     }
 }

@@ -167,15 +167,20 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// A daemon started in `folder` (its workspace) with exactly `environment` (plus debug logging);
     /// its log goes to `logFolder`, by default `folder/.letterbox/`.
+    /// `credentials` are more `setpriv` options (`--reuid`, `--regid`, …: another user), and `umask` the
+    /// daemon's file creation mask (`002` for a folder a group shares).
     static func start(
         folder: String, runtimeURL: String, arguments: [String], environment: [String: String],
-        logFolder: String? = nil
+        logFolder: String? = nil, credentials: [String] = [], umask: String? = nil
     ) throws -> DaemonProcess {
         let process = Process()
         // setpriv --pdeathsig: the daemon is killed if the test process dies first (a crash, a timeout),
         // so no daemon outlives its test and loads the machine for the next ones.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--pdeathsig", "KILL", "--", binary, "daemon", "--runtime-url", runtimeURL] + arguments
+        let shell = umask.map { ["/bin/sh", "-c", "umask \($0) && exec \"$0\" \"$@\""] } ?? []
+        process.arguments =
+            ["--pdeathsig", "KILL"] + credentials + ["--"] + shell
+            + [binary, "daemon", "--runtime-url", runtimeURL] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         var environment = environment
         environment["LETTERBOX_LOG_LEVEL"] = "debug"

@@ -82,7 +82,8 @@ public struct ControlPlaneClient: ChatRuntime {
         guard let thread = reference.runtimeThreadID else {
             throw RuntimeError(.rejected, "the run has no runtime thread yet")
         }
-        let response = try await http.send(.POST, "/external/chat/threads/\(escape(thread))/abort")
+        let body = try encode(ControlPlaneWire.AbortRequest(messageId: reference.runtimeMessageID))
+        let response = try await http.send(.POST, "/external/chat/threads/\(escape(thread))/abort", body: body)
         try expectSuccess(response, operation: "abort")
     }
 

@@ -76,6 +76,12 @@ enum ControlPlaneWire {
         var message: Message
     }
 
+    /// `POST /external/chat/threads/{id}/abort`: the operator message whose run to end, so an abort never
+    /// lands on the run of a message queued behind it.
+    struct AbortRequest: Encodable {
+        var messageId: String?
+    }
+
     struct ApprovalAnswer: Encodable {
         var decision: String
         var note: String?
