@@ -363,6 +363,7 @@ final class InboxRunner: @unchecked Sendable {
         for write in batch.preWrites { perform(write, held: .preWrite(write)) }
         // Lines: stage every journal, then write them all (in parallel: one durability point).
         var committing: [(String, JournalFile)] = []
+        var refused: [String: StoreError] = [:]
         for id in batch.journalOrder {
             guard let entries = batch.journal[id], !entries.isEmpty else { continue }
             if held[id] != nil {
@@ -375,14 +376,17 @@ final class InboxRunner: @unchecked Sendable {
                 committing.append((id, journal))
                 if id.isEmpty { inboxUnwritten += entries }
             } catch {
+                // The lines do not follow the journal on disk (a daemon bug): none of this batch's files
+                // or jobs for the thread may exist without them, so it is handled as a failed write.
                 logger.error("a journal line was refused", metadata: ["thread.id": "\(id)", "error": "\(error)"])
+                if !id.isEmpty { refused[id] = error }
             }
         }
         // A staged anchor rides along with this group commit.
         if held[""] == nil, let inbox = inboxJournal, inbox.hasStaged, !committing.contains(where: { $0.0.isEmpty }) {
             committing.append(("", inbox))
         }
-        let failures = commit(committing)
+        let failures = commit(committing).merging(refused) { committed, _ in committed }
         if failures[""] == nil, inboxJournal?.hasStaged != true { inboxUnwritten = [] }
         for (id, journal) in committing where failures[id] == nil {
             noteDurable(id, journal)

@@ -130,14 +130,8 @@ struct CrashLoopTests {
                     "settled": settled ? "yes" : "NO",
                     "wall time": watch.seconds,
                 ])
-            // Known defect (docs/reliability.md, "Crash loop"): with abort controls in the streaming thread, a message
-            // can stay `sent` after a restart and never be answered. Kept visible as a known issue until it is fixed.
-            withKnownIssue(
-                "a message can stay sent after a crash and an abort (docs/reliability.md)", isIntermittent: true
-            ) {
-                #expect(check.lost.isEmpty, "lost: \(check.lost)")
-                #expect(settled, "the last daemon did not answer everything")
-            }
+            #expect(check.lost.isEmpty, "lost: \(check.lost)")
+            #expect(settled, "the last daemon did not answer everything")
             #expect(check.duplicateEffects.isEmpty, "duplicate effects: \(check.duplicateEffects)")
             #expect(check.duplicateReplies.isEmpty, "duplicate replies: \(check.duplicateReplies)")
             #expect(check.badFiles.isEmpty, "orphan or torn files: \(check.badFiles)")
