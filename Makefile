@@ -87,13 +87,15 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product letterbox-bench
 	.build/release/letterbox-bench daemon
 
-## fuzz: libFuzzer (swift build --sanitize=fuzzer) on each parser that reads others' bytes, FUZZ_RUNS
+## fuzz: libFuzzer with AddressSanitizer (swift build --sanitize=fuzzer --sanitize=address) on each parser
+## that reads others' bytes, FUZZ_RUNS
 ## inputs each (default 10^6), from the committed seeds in Tests/Fuzz/Corpus; crashes go to
 ## .build-fuzz/crashes/ (docs/reliability.md). `make test` runs a short mutation-loop pass.
 FUZZ_TARGETS := front-matter journal-line sse approval-form filename
 FUZZ_RUNS    ?= 1000000
 fuzz: deps
-	$(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DLIBFUZZER --product letterbox-fuzz
+	$(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DLIBFUZZER \
+	  --product letterbox-fuzz
 	@mkdir -p .build-fuzz/crashes
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build-fuzz/corpus/$$t; \

@@ -8,11 +8,7 @@ import Testing
 
 @Suite("Crashes: SIGKILL, restart, exactly once, nothing torn", .processSlot)
 struct CrashTests {
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = DaemonHarness.quietLogger
 
     /// Every file in the thread folder is whole: daemon files have closed front matter and a status.
     func assertNothingTorn(_ scratch: Scratch, _ thread: String, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -15,11 +15,7 @@ import Testing
 struct DefectTests {
     static let post = "/external/chat/messages"
 
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = DaemonHarness.quietLogger
 
     static func runtime<T: Sendable>(
         port: Int = 0, streamInterval: Duration = .milliseconds(5),

@@ -51,8 +51,7 @@ struct GitSyncTests {
     static func runtime<T: Sendable>(
         streamInterval: Duration = .milliseconds(5), _ body: @Sendable (RunningReferenceRuntime) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        let logger = DaemonHarness.quietLogger
         let configuration = ReferenceRuntimeConfiguration(
             port: 0, token: DaemonHarness.token, streamInterval: streamInterval)
         return try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: logger, body)

@@ -12,11 +12,7 @@ import Testing
 /// and its journals.
 @Suite("Reliability: the crash loop", .processSlot)
 struct CrashLoopTests {
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = DaemonHarness.quietLogger
 
     /// Threads and their agents: streaming replies, short replies, tool calls that wait for approval.
     static let threads = [

@@ -12,11 +12,7 @@ import Testing
 /// inbox at the end.
 @Suite("Reliability: two daemons, many processes", .processSlot)
 struct DaemonRaceTests {
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = DaemonHarness.quietLogger
 
     /// The user the fourth daemon runs as: `nobody`, in group 0, which the workspace is shared with.
     static let otherUser = ["--reuid", "65534", "--regid", "0", "--clear-groups"]

@@ -11,11 +11,7 @@ import Testing
 /// site refreshes. One daemon runs throughout: work must resume by itself each time space returns.
 @Suite("Reliability: a disk that fills up", .processSlot)
 struct DiskFullSoakTests {
-    static let logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = DaemonHarness.quietLogger
 
     @Test(
         "The disk fills and empties while messages flow and the site refreshes: nothing lost, torn or corrupt, no restart",

@@ -49,8 +49,7 @@ struct RuntimeFaultSoakTests {
         for thread in threads { try scratch.thread(thread) }
         let configuration = ReferenceRuntimeConfiguration(
             port: 0, token: DaemonHarness.token, streamInterval: .milliseconds(2))
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        let logger = DaemonHarness.quietLogger
         try await ReferenceRuntimeServer.withRunning(configuration: configuration, logger: logger) { runtime in
             try await runtime.control.setChaos(
                 ReferenceChaos(

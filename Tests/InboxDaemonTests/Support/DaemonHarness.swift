@@ -114,14 +114,20 @@ final class Scratch: @unchecked Sendable {
 struct DaemonHarness {
     static let token = "test-token-\(UUID().uuidString.prefix(8))"
 
+    /// A logger for the in-process reference runtime that prints warnings and worse only.
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
     /// Runs `body` with a reference runtime on 127.0.0.1 and a daemon process watching `scratch`, its
     /// first runtime pointed at the reference runtime's base URL plus `runtimePath` (`/ag-ui` for AG-UI).
     static func run<T: Sendable>(
         _ scratch: Scratch, streamInterval: Duration = .milliseconds(5), runtimePath: String = "",
         arguments: [String] = [], _ body: @Sendable (RunningReferenceRuntime) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        let logger = quietLogger
         let runtimeConfiguration = ReferenceRuntimeConfiguration(port: 0, token: token, streamInterval: streamInterval)
         return try await ReferenceRuntimeServer.withRunning(configuration: runtimeConfiguration, logger: logger) {
             runtime in
