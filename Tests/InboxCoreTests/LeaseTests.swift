@@ -49,6 +49,21 @@ struct LeaseTests {
         #expect(Self.policy.standing(forced, me: "a", now: Self.at(6)) == .theirs(forced))
     }
 
+    @Test("A released lease is free for anyone at once, the former holder included, and reads as released")
+    func released() throws {
+        let lease = try #require(Self.policy.take(nil, me: "a", host: "h", now: Self.start))
+        let released = Self.policy.release(lease, now: Self.at(30))
+        #expect(LeasePolicy.isReleased(released) && !LeasePolicy.isReleased(lease))
+        #expect(released.holder == "a" && released.since == Self.start && released.renewed == Self.at(30))
+        #expect(Self.policy.standing(released, me: "b", now: Self.at(30)) == .free)
+        #expect(Self.policy.standing(released, me: "a", now: Self.at(30)) == .free)
+        #expect(!Self.policy.mayDeliver(confirmedExpiry: released.expires, now: Self.at(30)))
+        let taken = try #require(Self.policy.take(released, me: "b", host: "h2", now: Self.at(31)))
+        #expect(taken.holder == "b" && taken.since == Self.at(31) && !LeasePolicy.isReleased(taken))
+        // It reads back the same: the file keeps it released.
+        #expect(try DeliveryLease.parse(released.bytes) == released)
+    }
+
     @Test("§10.2: between holders there is no instant where both may deliver")
     func noOverlap() throws {
         // a's last pushed lease expires at 120 s; b may take only from 130 s; a stopped at 120 s.

@@ -23,7 +23,7 @@ struct GitSyncTests {
     }
 
     /// Clone A (a new workspace, pushed to a new bare remote) and clone B (cloned from the remote).
-    static func clones() async throws -> Clones {
+    static func clones(gitConfig: String = gitConfig) async throws -> Clones {
         let folder = try Workplace.folder("sync")
         let a = try Scratch(extraConfig: gitConfig)
         try a.thread("ops")
@@ -245,6 +245,45 @@ struct GitSyncTests {
             #expect(daemonB.output.contains("took the delivery lease"))
             // Meaningful only if A died with work in flight (the slow stream makes that the usual case).
             Logger(label: "test").info("runs in flight at the kill: \(unfinished)")
+        }
+    }
+
+    @Test(
+        "§10.3: a holder stopped with SIGTERM gives the lease up; the other daemon takes it at once, not after it lapses"
+    )
+    func gracefulHandover() async throws {
+        // A lease of 60 s: waiting for it to lapse would take a minute and more.
+        let clones = try await Self.clones(
+            gitConfig: "git:\n  quiet_seconds: 0\n  sync_seconds: 1\n  lease_seconds: 60\n")
+        defer { Self.remove(clones) }
+        try await Self.runtime { runtime in
+            let daemonA = try await Self.daemon(clones.a, runtime)
+            defer { daemonA.stop() }
+            let idA = try #require(Self.daemonID(clones.a))
+            await clones.a.waitUntil("A holds the lease") { await Self.remoteHolder(clones) == idA }
+            let daemonB = try await Self.daemon(clones.b, runtime)
+            defer { daemonB.stop() }
+            try clones.a.write("ops/before.md", "Before the stop")
+            await clones.a.waitUntil("A delivers") { Self.replied(clones.a, "ops") == ["before"] }
+
+            let stopped = ContinuousClock.now
+            daemonA.stop()
+            #expect(daemonA.process.terminationStatus == 0, "\(daemonA.output.suffix(2000))")
+            let shown = try await Workplace.letterbox(["lease"], in: clones.a.root)
+            #expect(shown.stdout.contains("(released)"), "\(shown.stdout)")
+            let idB = try #require(Self.daemonID(clones.b))
+            await clones.b.waitUntil("B takes the released lease", timeout: .seconds(20)) {
+                await Self.remoteHolder(clones) == idB
+            }
+            let handover = ContinuousClock.now - stopped
+            #expect(handover < .seconds(30), "the handover took \(handover): the lease lapsed rather than was released")
+            try clones.b.write("ops/after.md", "After the stop")
+            await clones.b.waitUntil("B delivers", timeout: .seconds(20)) {
+                Self.replied(clones.b, "ops") == ["before", "after"]
+            }
+            await Self.expectSentOnce(runtime, ["Before the stop", "After the stop"])
+            daemonB.stop()
+            try await Self.expectNoConflicts(clones.b, [daemonA, daemonB])
         }
     }
 

@@ -62,6 +62,19 @@ public struct LeasePolicy: Sendable, Hashable {
             holder: me, host: host, since: since, renewed: now, expires: now.adding(milliseconds: durationMilliseconds))
     }
 
+    /// What a daemon that stops gracefully writes: its lease, ended at `now` and set back by the grace,
+    /// so another daemon may take it at once (the holder stopped delivering before writing it). A
+    /// released lease is one whose `expires` comes before its `renewed`.
+    public func release(_ lease: DeliveryLease, now: Timestamp) -> DeliveryLease {
+        var released = lease
+        released.renewed = now
+        released.expires = now.adding(milliseconds: -max(graceMilliseconds, 1))
+        return released
+    }
+
+    /// Whether `lease` was given up by its holder at a graceful stop (see `release`).
+    public static func isReleased(_ lease: DeliveryLease) -> Bool { lease.expires < lease.renewed }
+
     /// `lease` renewed at `now` (the holder, host and start kept).
     public func renew(_ lease: DeliveryLease, now: Timestamp) -> DeliveryLease {
         var renewed = lease

@@ -105,6 +105,16 @@ public final class LeaseKeeper: @unchecked Sendable {
         return true
     }
 
+    /// At a graceful stop: gives the lease up, if it is this daemon's, so another may take it at once
+    /// (committed; the stop's last sync pushes it). Returns whether it wrote.
+    @discardableResult
+    public func release(now: Timestamp = LeaseKeeper.now()) async throws -> Bool {
+        guard case .mine = standing(now: now), let lease = (try? read()) ?? nil else { return false }
+        try await write(policy.release(lease, now: now), message: "lease: released by \(me) on \(host) at stop")
+        confirmedExpiry = nil
+        return true
+    }
+
     func write(_ lease: DeliveryLease, message: String) async throws {
         try DurableWriter.write(lease.bytes, to: path, mode: .replace)
         try await sync.repository.commit([path], message: message, as: bot)

@@ -250,8 +250,15 @@ public struct DaemonService: Service, CustomStringConvertible {
             group.cancelAll()
         }
         if !leaseLost.value.load(ordering: .relaxed), let lease, committer != nil, lease.mayDeliver() {
-            // A graceful stop: push what was committed, so that whoever delivers next has it.
+            // A graceful stop: push what was committed, and the lease given up, so that whoever delivers
+            // next has it all and need not wait for the lease to lapse.
             await committer?.commitIfDue(force: true)
+            do {
+                try await lease.release()
+            } catch {
+                logger.warning(
+                    "could not give the lease up at stop; it lapses by itself", metadata: ["error": "\(error)"])
+            }
             if (try? await lease.sync.sync()) == nil { logger.warning("could not push the last commits at stop") }
         }
         return leaseLost.value.load(ordering: .relaxed)

@@ -82,7 +82,10 @@ struct LeaseCommand: AsyncParsableCommand {
                 let policy = LeasePolicy(leaseSeconds: workspace.config.git.leaseSeconds)
                 let now = LeaseKeeper.now()
                 let mine = (try? LeaseKeeper.daemonID(in: workspace)) == lease.holder
-                let state = now < lease.expires ? "live" : policy.isLapsed(lease, now: now) ? "lapsed" : "expiring"
+                let state =
+                    LeasePolicy.isReleased(lease)
+                    ? "released"
+                    : now < lease.expires ? "live" : policy.isLapsed(lease, now: now) ? "lapsed" : "expiring"
                 if json {
                     var fields = String(decoding: lease.bytes.dropLast(2), as: UTF8.self)
                     fields += ",\"state\":\"\(state)\",\"mine\":\(mine)}\n"
