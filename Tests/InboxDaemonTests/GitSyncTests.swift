@@ -271,6 +271,10 @@ struct GitSyncTests {
             #expect(daemonA.process.terminationStatus == 0, "\(daemonA.output.suffix(2000))")
             let shown = try await Workplace.letterbox(["lease"], in: clones.a.root)
             #expect(shown.stdout.contains("(released)"), "\(shown.stdout)")
+            let status = try await Workplace.letterbox(["status", "--json"], in: clones.a.root)
+            let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            let lease = report?["lease"] as? [String: Any]
+            #expect(lease?["state"] as? String == "released" && lease?["mine"] as? Bool == true, "\(status.stdout)")
             let idB = try #require(Self.daemonID(clones.b))
             await clones.b.waitUntil("B takes the released lease", timeout: .seconds(20)) {
                 await Self.remoteHolder(clones) == idB

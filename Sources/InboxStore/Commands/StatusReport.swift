@@ -9,6 +9,23 @@ public struct StatusReport: Encodable, Sendable {
     /// What waits on the operator, oldest first: approvals to decide and messages that failed for good.
     public var attention: [Attention]
     public var problems: [String]
+    /// The delivery lease, when the inbox is shared through a git remote (docs/format.md §10.2).
+    public var lease: Lease?
+
+    /// Who delivers for an inbox shared through git.
+    public struct Lease: Encodable, Sendable {
+        public var holder: String
+        public var host: String
+        public var expires: String
+        /// `live`, `expiring`, `lapsed` or `released`.
+        public var state: String
+        /// Whether this clone's daemon holds it.
+        public var mine: Bool
+
+        public init(holder: String, host: String, expires: String, state: String, mine: Bool) {
+            (self.holder, self.host, self.expires, self.state, self.mine) = (holder, host, expires, state, mine)
+        }
+    }
 
     /// One thing that needs the operator (docs/daemon.md, "Attention").
     public struct Attention: Encodable, Sendable {
@@ -182,6 +199,11 @@ public struct StatusReport: Encodable, Sendable {
         if let since = runtime.since { runtimeLine += " since \(since)" }
         if let reason = runtime.reason { runtimeLine += " (\(v(reason)))" }
         lines.append(runtimeLine)
+        if let lease {
+            lines.append(
+                "lease: \(v(lease.holder))\(lease.mine ? " (this clone)" : "") on \(v(lease.host)), \(lease.state)"
+                    + (lease.state == "live" ? " until \(lease.expires)" : ""))
+        }
         for thread in threads {
             lines.append("")
             lines.append(

@@ -51,7 +51,12 @@ struct StatusCommand: AsyncParsableCommand {
                 throw StoreError(
                     .notFound, "no thread '\(thread)'", path: workspace.relative(workspace.threadFolder(thread)))
             }
-            let report = StatusReport(snapshot, workspace: workspace)
+            var report = StatusReport(snapshot, workspace: workspace)
+            report.lease = try LeaseView.read(workspace).map {
+                StatusReport.Lease(
+                    holder: $0.lease.holder, host: $0.lease.host, expires: $0.lease.expires.description,
+                    state: $0.state, mine: $0.mine)
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

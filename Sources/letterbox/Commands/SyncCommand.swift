@@ -70,22 +70,14 @@ struct LeaseCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try options.workspace()
-                let path = workspace.inbox + "/" + DeliveryLease.fileName
-                guard FileSystem.exists(path) else {
+                guard let view = try LeaseView.read(workspace) else {
                     Terminal.out(
                         json
                             ? "{\"state\":\"none\"}\n"
                             : "no delivery lease: no daemon delivers through a git remote for this inbox yet\n")
                     return
                 }
-                let lease = try DeliveryLease.parse(try FileSystem.readFile(path, maxBytes: 4096))
-                let policy = LeasePolicy(leaseSeconds: workspace.config.git.leaseSeconds)
-                let now = LeaseKeeper.now()
-                let mine = (try? LeaseKeeper.daemonID(in: workspace)) == lease.holder
-                let state =
-                    LeasePolicy.isReleased(lease)
-                    ? "released"
-                    : now < lease.expires ? "live" : policy.isLapsed(lease, now: now) ? "lapsed" : "expiring"
+                let (lease, state, mine) = (view.lease, view.state, view.mine)
                 if json {
                     var fields = String(decoding: lease.bytes.dropLast(2), as: UTF8.self)
                     fields += ",\"state\":\"\(state)\",\"mine\":\(mine)}\n"
@@ -187,5 +179,26 @@ enum GitCommandSupport {
         }
         Terminal.out(
             action == .sync ? "synced (by the running daemon)\n" : "took the delivery lease (by the running daemon)\n")
+    }
+}
+
+/// The delivery lease as `letterbox lease` and `letterbox status` show it.
+struct LeaseView {
+    var lease: DeliveryLease
+    /// `live`, `expiring` (past `expires`, within the grace), `lapsed` or `released`.
+    var state: String
+    /// Whether this clone's daemon holds it.
+    var mine: Bool
+
+    /// The workspace's lease, or nil when there is no `lease.json` (a damaged one is an error naming it).
+    static func read(_ workspace: Workspace, now: Timestamp = LeaseKeeper.now()) throws -> LeaseView? {
+        let path = workspace.inbox + "/" + DeliveryLease.fileName
+        guard FileSystem.exists(path) else { return nil }
+        let lease = try DeliveryLease.parse(try FileSystem.readFile(path, maxBytes: 4096))
+        let policy = LeasePolicy(leaseSeconds: workspace.config.git.leaseSeconds)
+        let state =
+            LeasePolicy.isReleased(lease)
+            ? "released" : now < lease.expires ? "live" : policy.isLapsed(lease, now: now) ? "lapsed" : "expiring"
+        return LeaseView(lease: lease, state: state, mine: (try? LeaseKeeper.daemonID(in: workspace)) == lease.holder)
     }
 }
