@@ -180,13 +180,21 @@ private struct Random {
             id: text(), file: text(), label: text(), agent: text(), endedAt: bool() ? nil : Int64(int(9)), at: time(),
             status: text(), statusLabel: text(), reason: maybe(), missing: bool(), body: html(),
             reasoning: bool() ? nil : html(),
-            toolCalls: (0..<int(2)).map { _ in ToolCallView(id: text(), tool: text(), status: text(), body: html()) },
+            toolCalls: (0..<int(2)).map { _ in
+                ToolCallView(id: text(), tool: text(), status: text(), body: html(), subagent: maybe())
+            },
             approvals: (0..<int(2)).map { _ in
                 ApprovalView(
                     id: text(), file: text(), tool: maybe(), pending: bool(), invalid: texts(), body: html(),
                     state: text(), stateLabel: text(),
                     answer: bool() ? nil : .init(decisionLabel: text(), at: time(), note: maybe()))
-            }, usage: maybe(), sharedState: maybe(), events: texts())
+            }, usage: maybe(), sharedState: maybe(),
+            subagents: (0..<int(2)).map { _ in
+                SubagentView(
+                    id: text(), name: text(), status: text(), statusLabel: text(), description: maybe(), via: maybe(),
+                    tools: maybe(), error: maybe(), body: bool() ? nil : html(), result: maybe())
+            },
+            activities: (0..<int(2)).map { _ in ActivityView(type: text(), content: text()) }, events: texts())
     }
 
     mutating func threadView(messages: [MessageView]) -> ThreadView {

@@ -74,9 +74,22 @@ extension RunView {
             "status": status, "statusLabel": statusLabel, "reason": reason, "missing": missing, "body": body,
             "reasoning": reasoning,
             "toolCalls": toolCalls.map { call -> [String: Any] in
-                ["id": call.id, "tool": call.tool, "status": call.status, "body": call.body]
+                [
+                    "id": call.id, "tool": call.tool, "status": call.status, "body": call.body,
+                    "subagent": call.subagent ?? false,
+                ]
             },
             "approvals": approvals.map(\.context), "usage": usage, "sharedState": sharedState, "events": events,
+            // Absent values are `false`, not left out: `{{#body}}` would otherwise find the run's body.
+            "subagents": subagents.map { subagent -> [String: Any] in
+                [
+                    "id": subagent.id, "name": subagent.name, "status": subagent.status,
+                    "statusLabel": subagent.statusLabel, "description": subagent.description ?? false,
+                    "via": subagent.via ?? false, "tools": subagent.tools ?? false, "error": subagent.error ?? false,
+                    "body": subagent.body ?? false, "result": subagent.result ?? false,
+                ]
+            },
+            "activities": activities.map { ["type": $0.type, "content": $0.content] },
         ])
     }
 }
