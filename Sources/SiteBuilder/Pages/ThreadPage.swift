@@ -144,11 +144,13 @@ struct ThreadPage {
             statusLabel: Page.label(run.status, strings), reason: run.reason, missing: body == nil,
             body: renderer.html(reply.text), reasoning: reply.reasoning.map(renderer.html),
             toolCalls: run.toolCalls.map { call in
-                ToolCallView(
+                let body = content.bodies[call.file] ?? ""
+                let record = ToolRecord(body)
+                return ToolCallView(
                     id: String(call.file.dropLast(3)), tool: call.tool,
                     status: Self.toolState(call, approval: run.approvals.first { $0.toolCall == call.id }, strings),
-                    body: renderer.html(Self.prettyJSONBlocks(content.bodies[call.file] ?? "")),
-                    subagent: records.subagentOfToolCall[call.id])
+                    body: renderer.html(Self.prettyJSONBlocks(body)), subagent: records.subagentOfToolCall[call.id],
+                    state: call.status, arguments: record.arguments, result: record.result)
             },
             approvals: run.approvals.map { approval($0, runFinished: run.status.isFinished) },
             usage: Self.usage(run.detail), sharedState: run.sharedState,

@@ -406,6 +406,14 @@ struct CompiledTheme: Sendable {
         }
         w.raw("\n")
         for call in r.toolCalls {
+            if let custom = call.custom {
+                w.raw("<div class=\"tool-call tool-call-custom\" id=\"m-")
+                w.text(call.id)
+                w.raw("\">")
+                w.raw(custom)
+                w.raw("</div>")
+                continue
+            }
             w.raw("<details class=\"tool-call\" id=\"m-")
             w.text(call.id)
             w.raw("\">\n<summary>")

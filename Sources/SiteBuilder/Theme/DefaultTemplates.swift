@@ -130,10 +130,10 @@ enum DefaultTemplates {
         <p class="meta"><strong>{{label}}</strong> · <a class="permalink" href="#m-{{id}}"><code>{{file}}</code></a> · {{agent}} · <time datetime="{{at.iso}}">{{at.short}}</time> · <span class="run-state run-state-{{status}}">{{statusLabel}}</span>{{#reason}} <span class="state-detail">{{reason}}</span>{{/reason}}</p>
         </header>
         {{#missing}}<p class="notice notice-warning">{{strings.reply_missing}}</p>{{/missing}}
-        {{#toolCalls}}<details class="tool-call" id="m-{{id}}">
+        {{#toolCalls}}{{#custom}}<div class="tool-call tool-call-custom" id="m-{{id}}">{{{.}}}</div>{{/custom}}{{^custom}}<details class="tool-call" id="m-{{id}}">
         <summary>{{strings.tool_call}}: <code>{{tool}}</code> <span class="tool-status">{{status}}</span>{{#subagent}} <span class="tool-subagent">{{strings.by_subagent}} {{.}}</span>{{/subagent}}</summary>
         <div class="prose">{{{body}}}</div>
-        </details>{{/toolCalls}}
+        </details>{{/custom}}{{/toolCalls}}
         {{#approvals}}<section class="approval approval-{{state}}" id="m-{{id}}">
         <h3>{{strings.approval_request}}{{#tool}}: <code>{{tool}}</code>{{/tool}} <span class="approval-state">{{stateLabel}}</span></h3>
         {{#pending}}<p class="notice notice-action" role="status">{{strings.approval_pending}}</p>{{/pending}}

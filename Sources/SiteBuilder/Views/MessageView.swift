@@ -106,11 +106,20 @@ struct ActivityView: Sendable, Hashable {
 struct ToolCallView: Sendable, Hashable {
     var id: String
     var tool: String
+    /// Its state in words (`done`, `waiting for approval`, `not run: rejected`, …).
     var status: String
     /// The tool call file's Markdown (arguments and result) rendered to HTML.
     var body: String
     /// The subagent that made the call, if one did.
     var subagent: String? = nil
+    /// Its state as recorded: `pending`, `complete` or `not-run`.
+    var state = ""
+    /// The arguments (JSON text) and the result, as the record holds them.
+    var arguments = "{}"
+    var result: String? = nil
+    /// The theme's own rendering of this tool (`tools/NAME.mustache`), when it has one; the generic
+    /// block otherwise.
+    var custom: String? = nil
 }
 
 /// An approval request in an answer, with the operator's answer if there is one.

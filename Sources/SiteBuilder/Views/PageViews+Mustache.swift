@@ -1,3 +1,5 @@
+import Foundation
+
 /// The page views as Mustache contexts, for themes that override a built-in template (docs/site.md
 /// lists the keys). The built-in theme never goes through here: it is compiled (`CompiledTheme`).
 ///
@@ -76,7 +78,7 @@ extension RunView {
             "toolCalls": toolCalls.map { call -> [String: Any] in
                 [
                     "id": call.id, "tool": call.tool, "status": call.status, "body": call.body,
-                    "subagent": call.subagent ?? false,
+                    "subagent": call.subagent ?? false, "custom": call.custom ?? false,
                 ]
             },
             "approvals": approvals.map(\.context), "usage": usage, "sharedState": sharedState, "events": events,
@@ -91,6 +93,26 @@ extension RunView {
             },
             "activities": activities.map { ["type": $0.type, "content": $0.content] },
         ])
+    }
+}
+
+extension ToolCallView {
+    /// The context of a theme's `tools/NAME.mustache` (docs/site.md): `arguments` and `resultValue`
+    /// are the parsed JSON (so `{{arguments.query}}` works), `argumentsText` the arguments indented;
+    /// absent values are `false`, so a section never finds a key of an enclosing context.
+    func toolContext(strings: [String: String]) -> [String: Any] {
+        let arguments = Self.parsed(arguments)
+        return [
+            "id": id, "name": tool, "arguments": arguments ?? self.arguments,
+            "argumentsText": arguments.map(RunRecords.indented) ?? self.arguments, "result": result ?? false,
+            "resultValue": result.flatMap(Self.parsed) ?? false, "state": state, "stateLabel": status,
+            "subagent": subagent ?? false, "body": body, "strings": strings,
+        ]
+    }
+
+    /// JSON text as Foundation values; nil when it is not JSON.
+    static func parsed(_ text: String) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     }
 }
 
