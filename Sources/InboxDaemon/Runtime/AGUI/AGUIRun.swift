@@ -88,7 +88,7 @@ struct AGUIRun: Sendable {
     private var subagentMessages: [String: (subagent: String, index: Int)] = [:]
     /// Interrupts that arrived as CUSTOM `on_interrupt` events.
     private var customInterrupts: [AGUIEvent.Interrupt] = []
-    /// Activity messages' latest content, in the order they first appeared, and which changed.
+    /// Activity messages' latest content, and the order they first appeared in.
     private var activities: [String: (type: String, content: JSONValue)] = [:]
     private var activityOrder: [String] = []
     /// The protocol version the peer declared on RUN_STARTED.
