@@ -28,7 +28,7 @@ struct AGUIPeerTests {
 
     static let scenarios = [
         "ok", "chunks", "everything", "sse-edge", "out-of-order", "cut", "truncated", "run-error", "garbage",
-        "never-ending", "huge-line", "interrupt",
+        "never-ending", "huge-line", "interrupt", "subagents", "custom-interrupt", "cancelled",
     ]
 
     /// The scripted peer, with one configured agent per scenario (its `path`), the threads (thread ->
@@ -94,6 +94,9 @@ struct AGUIPeerTests {
             #expect(Self.body(scratch, "t/hello.reply.md").text == "Hello from pydantic-ai.")
             let run = try #require(try Self.run(scratch, "t", message: "hello"))
             #expect(run.detail?.contains(#""model":"letterbox-peer""#) == true, "usage recorded: \(run.detail ?? "")")
+            // Letterbox declares 1.0, so pydantic-ai answers with its 1.0 fields, its own version first.
+            #expect(run.customEvents.first == #"{"protocolVersion":"1.0","type":"RUN_STARTED"}"#)
+            #expect(peer.log("request").first?["protocolVersion"] == "1.0")
             let request = try #require(peer.log("request").first)
             #expect(request["headers"]?["content-type"] == "application/json")
             #expect(request["headers"]?["accept"] == "text/event-stream")
@@ -242,14 +245,91 @@ struct AGUIPeerTests {
             #expect(tool.contains("tool: lookup") && tool.contains(#"{"query": "weather"}"#) && tool.contains("sunny"))
             let events = try scratch.journal("e").map(\.event.name)
             #expect(events.filter { $0 == "state" }.count == 2)
-            #expect(events.filter { $0 == "custom" }.count == 2)
+            #expect(events.filter { $0 == "custom" }.count == 4)
             let run = try #require(try Self.run(scratch, "e", message: "m"))
             #expect(run.sharedState == #"{"count":2,"todo":["write","review"]}"#)
             #expect(
                 run.customEvents == [
+                    #"{"protocolVersion":"1.0","type":"RUN_STARTED"}"#,
                     #"{"name":"letterbox.test","type":"CUSTOM","value":{"n":1}}"#,
                     #"{"event":{"kind":"ping","provider":"native"},"source":"scripted-peer","type":"RAW"}"#,
+                    #"{"activityType":"progress","content":{"done":2,"total":2},"messageId":"act-e-1","type":"ACTIVITY"}"#,
                 ])
+        }
+    }
+
+    @Test("scripted: AG-UI 1.0 subagents, activity and usage are journaled, and the page shows who did what")
+    func subagents() async throws {
+        try await Self.withScripted(threads: ["sa": "subagents"]) { scratch, peer, _ in
+            try scratch.write("sa/m.md", "weather?")
+            await scratch.waitUntil("replied") { try Self.replied(scratch, "sa", "m") }
+            #expect(
+                Self.body(scratch, "sa/m.reply.md").text == "Delegating to the researcher.\n\nBring an umbrella.",
+                "the subagent's text is its own, not the reply's")
+            #expect(peer.log("request").first?["body"]?["protocolVersion"] == "1.0")
+            let run = try #require(try Self.run(scratch, "sa", message: "m"))
+            #expect(run.detail?.contains(#""inputTokens":12"#) == true, "usage on RUN_FINISHED: \(run.detail ?? "")")
+            let records = run.customEvents
+            #expect(records.first == #"{"protocolVersion":"1.0","type":"RUN_STARTED"}"#)
+            #expect(
+                records.contains(
+                    #"{"description":"looks things up","name":"researcher","parentToolCallId":"tc-sa-delegate","result":{"forecast":"rain"},"status":"complete","subagentRunId":"sub-research-1","text":"The forecast says rain.","toolCalls":["tc-sa-search"],"type":"SUBAGENT"}"#
+                ))
+            #expect(records.contains { $0.contains(#""error":"writer quota exhausted""#) && $0.contains("errored") })
+            #expect(
+                records.last
+                    == #"{"activityType":"progress","content":{"done":2,"total":2},"messageId":"act-sa-1","type":"ACTIVITY"}"#
+            )
+            #expect(scratch.read("sa/m.reply.tool-2.md")?.contains("tool: search") == true)
+            // The activity is recorded when the run ends: a page with it is built from the finished run.
+            await scratch.waitUntil("the page shows the finished run") {
+                let page = (try? String(contentsOfFile: scratch.root + "/site/threads/sa.html", encoding: .utf8)) ?? ""
+                return page.contains("Activity: progress")
+            }
+            let page = try String(contentsOfFile: scratch.root + "/site/threads/sa.html", encoding: .utf8)
+            #expect(page.contains(#"<span class="subagent-state">finished</span> · started by <code>delegate</code>"#))
+            #expect(page.contains(#"<p class="subagent-tools">Tool calls: search</p>"#))
+            #expect(page.contains("The forecast says rain."))
+            #expect(page.contains(#"<span class="tool-subagent">by researcher</span>"#))
+            #expect(page.contains("Subagent: writer") && page.contains("writer quota exhausted (quota)"))
+            #expect(page.contains(#"<details class="activity"><summary>Activity: progress</summary>"#))
+            #expect(page.contains("scripted peer-1: inputTokens 12 · outputTokens 30 · totalTokens 42"))
+            #expect(!page.contains("<b>forecast</b>"), "arguments are escaped")
+        }
+    }
+
+    @Test("scripted: a CUSTOM on_interrupt is an approval; the answer goes back in forwardedProps.command.resume")
+    func customInterrupt() async throws {
+        try await Self.withScripted(threads: ["ci": "custom-interrupt"]) { scratch, peer, _ in
+            try scratch.write("ci/m.md", "email the team")
+            await scratch.waitUntil("an approval request") { try scratch.state("ci").pendingApprovals.count == 1 }
+            await scratch.waitUntil("its file") { scratch.exists("ci/m.reply.approval-1.md") }
+            let file = try #require(scratch.read("ci/m.reply.approval-1.md"))
+            #expect(file.contains("Send the summary email to the team?"))
+            #expect(file.contains("- [ ] Respond"), "not a tool call: it may be answered with text")
+            try Self.tick(scratch, "ci/m.reply.approval-1.md", "Reject", note: "not today")
+            await scratch.waitUntil("replied") { try Self.replied(scratch, "ci", "m") }
+            let resume = try #require(peer.log("request").last?["body"])
+            #expect(resume["resume"] == nil, "the dialect takes no resume entries")
+            #expect(resume["forwardedProps"]?["command"] == ["resume": ["approved": false, "reason": "not today"]])
+            #expect(
+                Self.body(scratch, "ci/m.reply.md").text
+                    == "I drafted the email.\n\nAnswer {\"approved\": false, \"reason\": \"not today\"}: email not sent (not today)."
+            )
+        }
+    }
+
+    @Test("scripted: RUN_FINISHED outcome cancelled ends the reply as aborted, never complete or errored")
+    func cancelledOutcome() async throws {
+        try await Self.withScripted(threads: ["cx": "cancelled"]) { scratch, _, _ in
+            try scratch.write("cx/m.md", "start")
+            await scratch.waitUntil("the run ended") {
+                try Self.run(scratch, "cx", message: "m")?.status.isFinished == true
+            }
+            let run = try #require(try Self.run(scratch, "cx", message: "m"))
+            #expect(run.status == .aborted)
+            #expect(run.reason?.contains("cancelled") == true)
+            #expect(Self.body(scratch, "cx/m.reply.md").text == "Starting, then stopped.")
         }
     }
 

@@ -227,8 +227,136 @@ struct AGUIRunTests {
             custom == [
                 #"{"name":"letterbox.test","type":"CUSTOM","value":{"n":1}}"#,
                 #"{"event":{"kind":"ping"},"source":"peer","type":"RAW"}"#,
+                #"{"activityType":"p","content":{},"messageId":"a","type":"ACTIVITY"}"#,
             ])
         #expect(Self.end(of: updates) == .complete(usage: nil))
+    }
+
+    static func customs(_ updates: [RunUpdate]) -> [String] {
+        updates.compactMap { if case let .custom(json) = $0 { json } else { nil } }
+    }
+
+    @Test("subagents: attributed text and tool calls are the subagent's, recorded when it starts and ends")
+    func subagents() {
+        let (run, updates) = Self.run([
+            #"{"type":"RUN_STARTED","threadId":"t","runId":"r","protocolVersion":"1.0"}"#,
+            Self.start("m0"), Self.content("m0", "I will delegate."), Self.end("m0"),
+            #"{"type":"TOOL_CALL_START","toolCallId":"d1","toolCallName":"delegate"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"d1"}"#,
+            #"{"type":"SUBAGENT_STARTED","subagentRunId":"s1","name":"researcher","description":"finds things","parentToolCallId":"d1"}"#,
+            #"{"type":"TOOL_CALL_START","toolCallId":"c1","toolCallName":"search","subagentRunId":"s1"}"#,
+            #"{"type":"TOOL_CALL_ARGS","toolCallId":"c1","delta":"{}","subagentRunId":"s1"}"#,
+            #"{"type":"TOOL_CALL_END","toolCallId":"c1","subagentRunId":"s1"}"#,
+            #"{"type":"TEXT_MESSAGE_START","messageId":"sm","role":"assistant","subagentRunId":"s1"}"#,
+            #"{"type":"TEXT_MESSAGE_CONTENT","messageId":"sm","delta":"Found it.","subagentRunId":"s1"}"#,
+            #"{"type":"TEXT_MESSAGE_END","messageId":"sm","subagentRunId":"s1"}"#,
+            #"{"type":"SUBAGENT_FINISHED","subagentRunId":"s1","result":{"hits":1}}"#,
+            #"{"type":"SUBAGENT_STARTED","subagentRunId":"s2","name":"writer"}"#,
+            #"{"type":"SUBAGENT_ERROR","subagentRunId":"s2","message":"quota","code":"429"}"#,
+            #"{"type":"SUBAGENT_STARTED","subagentRunId":"s3","name":"late"}"#,
+            Self.start("m1"), Self.content("m1", "Done."), Self.end("m1"), Self.finished,
+        ])
+        #expect(run.replyText == "I will delegate.\n\nDone.", "a subagent's text is not the reply's")
+        #expect(run.peerProtocolVersion == "1.0")
+        #expect(
+            Self.customs(updates) == [
+                #"{"protocolVersion":"1.0","type":"RUN_STARTED"}"#,
+                #"{"description":"finds things","name":"researcher","parentToolCallId":"d1","status":"running","subagentRunId":"s1","type":"SUBAGENT"}"#,
+                #"{"description":"finds things","name":"researcher","parentToolCallId":"d1","result":{"hits":1},"status":"complete","subagentRunId":"s1","text":"Found it.","toolCalls":["c1"],"type":"SUBAGENT"}"#,
+                #"{"name":"writer","status":"running","subagentRunId":"s2","type":"SUBAGENT"}"#,
+                #"{"code":"429","error":"quota","name":"writer","status":"errored","subagentRunId":"s2","type":"SUBAGENT"}"#,
+                #"{"name":"late","status":"running","subagentRunId":"s3","type":"SUBAGENT"}"#,
+                #"{"name":"late","status":"unfinished","subagentRunId":"s3","type":"SUBAGENT"}"#,
+            ])
+        #expect(Self.toolCalls(updates).contains { $0.id == "c1" && $0.arguments == "{}" })
+        #expect(Self.end(of: updates) == .complete(usage: nil))
+    }
+
+    @Test("subagents: finishing one that never started is a protocol violation; a suspended one lists its interrupts")
+    func subagentRules() {
+        let (_, bad) = Self.run([
+            Self.started, #"{"type":"SUBAGENT_FINISHED","subagentRunId":"nope"}"#,
+        ])
+        #expect(Self.erroredReason(bad)?.contains("SUBAGENT_FINISHED") == true)
+        let (_, suspended) = Self.run([
+            Self.started, #"{"type":"SUBAGENT_STARTED","subagentRunId":"s","name":"asker"}"#,
+            #"{"type":"SUBAGENT_FINISHED","subagentRunId":"s","outcome":{"type":"suspended","interruptIds":["i1"]}}"#,
+            #"{"type":"RUN_FINISHED","threadId":"t","runId":"r","outcome":{"type":"interrupt","interrupts":[{"id":"i1","reason":"input_required","message":"Which one?","subagentRunId":"s"}]}}"#,
+        ])
+        #expect(
+            Self.customs(suspended).last
+                == #"{"interruptIds":["i1"],"name":"asker","status":"suspended","subagentRunId":"s","type":"SUBAGENT"}"#
+        )
+        #expect(Self.end(of: suspended) == .interrupted)
+    }
+
+    @Test("activity: the latest content of each activity message, recorded once when the run ends")
+    func activity() {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"ACTIVITY_SNAPSHOT","messageId":"a1","activityType":"progress","content":{"done":1,"total":3}}"#,
+            #"{"type":"ACTIVITY_DELTA","messageId":"a1","activityType":"progress","patch":[{"op":"replace","path":"/done","value":2}]}"#,
+            #"{"type":"ACTIVITY_SNAPSHOT","messageId":"a2","activityType":"plan","content":{"step":"a"}}"#,
+            #"{"type":"ACTIVITY_SNAPSHOT","messageId":"a2","activityType":"plan","content":{"step":"b"},"replace":false}"#,
+            #"{"type":"ACTIVITY_DELTA","messageId":"a1","activityType":"progress","patch":[{"op":"replace","path":"/done","value":3}]}"#,
+            Self.finished,
+        ])
+        #expect(
+            Self.customs(updates) == [
+                #"{"activityType":"progress","content":{"done":3,"total":3},"messageId":"a1","type":"ACTIVITY"}"#,
+                #"{"activityType":"plan","content":{"step":"a"},"messageId":"a2","type":"ACTIVITY"}"#,
+            ])
+        let (_, bad) = Self.run([
+            Self.started,
+            #"{"type":"ACTIVITY_DELTA","messageId":"a1","activityType":"p","patch":[{"op":"remove","path":"/missing"}]}"#,
+        ])
+        #expect(Self.erroredReason(bad)?.contains("ACTIVITY_DELTA") == true)
+        let (_, noContent) = Self.run([
+            Self.started, #"{"type":"ACTIVITY_SNAPSHOT","messageId":"a","activityType":"p"}"#,
+        ])
+        #expect(Self.erroredReason(noContent)?.contains("content") == true)
+    }
+
+    @Test("a CUSTOM on_interrupt event (LangGraph / Mastra dialect) becomes an approval; the run ends interrupted")
+    func customInterrupt() throws {
+        let (_, updates) = Self.run([
+            Self.started,
+            #"{"type":"CUSTOM","name":"on_interrupt","value":"{\"id\":\"ask-1\",\"message\":\"Send the email?\"}"}"#,
+            #"{"type":"CUSTOM","name":"on_interrupt","value":"Which region?"}"#,
+            Self.finished,
+        ])
+        let approvals = updates.compactMap { if case let .approval(request) = $0 { request } else { nil } }
+        #expect(approvals.map(\.runtimeID) == ["custom:ask-1", "custom:on_interrupt-2"])
+        #expect(approvals.map(\.prompt) == ["Send the email?", "Which region?"])
+        #expect(approvals[0].decisions == [.approve, .reject, .respond, .cancel])
+        #expect(Self.end(of: updates) == .interrupted)
+
+        // Answered through forwardedProps.command.resume, not a resume entry.
+        let one = AGUIClient.commandResume([
+            ApprovalAnswer(runtimeID: "custom:ask-1", decision: .reject, note: "no", toolCallID: nil)
+        ])
+        #expect(one == ["approved": false, "reason": "no"])
+        let two = AGUIClient.commandResume([
+            ApprovalAnswer(runtimeID: "custom:ask-1", decision: .approve, note: nil, toolCallID: nil),
+            ApprovalAnswer(runtimeID: "custom:on_interrupt-2", decision: .respond, note: "eu-west", toolCallID: nil),
+        ])
+        #expect(two == ["ask-1": ["approved": true], "on_interrupt-2": "eu-west"])
+        let input = AGUIClient.runInput(
+            Self.outgoing(), threadID: "ops", runID: "r", state: nil, resume: nil, includeRunSoFar: true, command: one)
+        let value = try JSONValue(parsing: try Self.body(input))
+        #expect(value["forwardedProps"]?["command"] == ["resume": ["approved": false, "reason": "no"]])
+        #expect(value["resume"] == nil)
+    }
+
+    @Test("protocolVersion: 1.0 is declared on every request; a peer's newer declaration is noticed")
+    func protocolVersion() throws {
+        let input = AGUIClient.runInput(
+            Self.outgoing(), threadID: "ops", runID: "r", state: nil, resume: nil, includeRunSoFar: false)
+        #expect(try JSONValue(parsing: try Self.body(input))["protocolVersion"] == "1.0")
+        #expect(AGUIClient.speaks("1.0") && AGUIClient.speaks("1.3") && AGUIClient.speaks("0.9"))
+        #expect(!AGUIClient.speaks("2.0") && !AGUIClient.speaks("1") && !AGUIClient.speaks("next"))
+        let (run, updates) = Self.run([Self.started, Self.finished])
+        #expect(run.peerProtocolVersion == nil && Self.customs(updates).isEmpty, "no declaration, nothing recorded")
     }
 
     @Test("MESSAGES_SNAPSHOT fills in a tool result the stream did not carry")

@@ -163,6 +163,7 @@ def _summary(body: bytes) -> dict:
         "runId": data.get("runId"),
         "messages": len(messages) if isinstance(messages, list) else None,
         "resume": bool(data.get("resume")),
+        "protocolVersion": data.get("protocolVersion"),
     }
 
 

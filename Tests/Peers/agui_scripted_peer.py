@@ -21,6 +21,11 @@ Scenarios (README.md lists the exact event sequences):
     huge-line          one 20 MiB ``data:`` line (``?bytes=N`` to choose another size)
     interrupt          two interrupts (tool_call + confirmation), resume per the AG-UI spec
     umbraco-interrupt  Umbraco's dialect: string outcome, single ``interrupt``, single ``resume`` object
+    subagents          AG-UI 1.0 subagents (one finishes, one fails) with attributed tool calls and text,
+                       activity snapshot + delta, token usage on RUN_FINISHED
+    custom-interrupt   the CUSTOM ``on_interrupt`` dialect (LangGraph, Mastra): resumed through
+                       ``forwardedProps.command.resume``
+    cancelled          RUN_FINISHED with the 1.0 ``cancelled`` outcome after some text
 
 Usage: ``python agui_scripted_peer.py --port 0 --log /tmp/x.jsonl``. Log lines are in README.md.
 """
@@ -57,8 +62,12 @@ from ag_ui.core import (
     RunErrorEvent,
     RunFinishedEvent,
     RunFinishedInterruptOutcome,
+    RunFinishedCancelledOutcome,
     RunFinishedSuccessOutcome,
     RunStartedEvent,
+    SubagentErrorEvent,
+    SubagentFinishedEvent,
+    SubagentStartedEvent,
     StateDeltaEvent,
     StateSnapshotEvent,
     StepFinishedEvent,
@@ -75,6 +84,7 @@ from ag_ui.core import (
     ToolCallStartEvent,
     ToolMessage,
 )
+from ag_ui.core import TokenUsage
 from ag_ui.encoder import EventEncoder
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -577,6 +587,90 @@ def _failed_umbraco(run: Run, started: RunStartedEvent, message: str) -> AsyncIt
 
 
 # ---------------------------------------------------------------------------------------------
+# subagents: AG-UI 1.0's subagent lifecycle, attribution by subagentRunId, activity, usage.
+
+
+def scenario_subagents(run: Run) -> AsyncIterator[bytes]:
+    sub = "sub-research-1"
+    return paced(
+        events(
+            run.started(),
+            text_message("msg-sa-1", "Delegating to the researcher."),
+            tool_call("tc-sa-delegate", "delegate", "msg-sa-1", '{"task": "find the <b>forecast</b>"}'),
+            SubagentStartedEvent(
+                subagent_run_id=sub, name="researcher", description="looks things up", parent_tool_call_id="tc-sa-delegate"
+            ),
+            ToolCallStartEvent(tool_call_id="tc-sa-search", tool_call_name="search", subagent_run_id=sub),
+            ToolCallArgsEvent(tool_call_id="tc-sa-search", delta='{"q": "forecast"}', subagent_run_id=sub),
+            ToolCallEndEvent(tool_call_id="tc-sa-search", subagent_run_id=sub),
+            ToolCallResultEvent(
+                message_id="toolmsg-sa-1", tool_call_id="tc-sa-search", content="rain", role="tool", subagent_run_id=sub
+            ),
+            TextMessageStartEvent(message_id="msg-sa-sub", role="assistant", subagent_run_id=sub),
+            TextMessageContentEvent(message_id="msg-sa-sub", delta="The forecast says rain.", subagent_run_id=sub),
+            TextMessageEndEvent(message_id="msg-sa-sub", subagent_run_id=sub),
+            SubagentFinishedEvent(subagent_run_id=sub, result={"forecast": "rain"}),
+            SubagentStartedEvent(subagent_run_id="sub-writer-1", name="writer"),
+            SubagentErrorEvent(subagent_run_id="sub-writer-1", message="writer quota exhausted", code="quota"),
+            ToolCallResultEvent(message_id="toolmsg-sa-2", tool_call_id="tc-sa-delegate", content="rain", role="tool"),
+            ActivitySnapshotEvent(message_id="act-sa-1", activity_type="progress", content={"done": 1, "total": 2}),
+            ActivityDeltaEvent(
+                message_id="act-sa-1", activity_type="progress", patch=[{"op": "replace", "path": "/done", "value": 2}]
+            ),
+            text_message("msg-sa-2", "Bring an umbrella."),
+            RunFinishedEvent(
+                thread_id=run.thread_id,
+                run_id=run.run_id,
+                outcome=RunFinishedSuccessOutcome(),
+                usage=[TokenUsage(provider="scripted", model="peer-1", input_tokens=12, output_tokens=30, total_tokens=42)],
+            ),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# custom-interrupt: the interrupt as a CUSTOM `on_interrupt` event followed by a plain RUN_FINISHED
+# (LangGraph's AG-UI adapter, the dojo `interrupt` demo, Mastra). The answer comes back in
+# forwardedProps.command.resume (CopilotKit's useLangGraphInterrupt), never as a `resume` entry.
+
+CUSTOM_PENDING: set[str] = set()
+
+
+def scenario_custom_interrupt(run: Run) -> AsyncIterator[bytes]:
+    command = ((run.body.get("forwardedProps") or {}).get("command") or {})
+    if "resume" not in command:
+        if run.body.get("resume"):
+            return _failed(run, "this agent reads answers from forwardedProps.command.resume", "unexpected_resume")
+        CUSTOM_PENDING.add(run.thread_id)
+        value = json.dumps({"id": "ask-email", "message": "Send the summary email to the team?"})
+        return paced(
+            events(
+                run.started(),
+                text_message("msg-ci-1", "I drafted the email."),
+                CustomEvent(name="on_interrupt", value=value),
+                RunFinishedEvent(thread_id=run.thread_id, run_id=run.run_id),
+            )
+        )
+    if run.thread_id not in CUSTOM_PENDING:
+        return _failed(run, "no interrupt is pending on this thread", "unknown_interrupt")
+    CUSTOM_PENDING.discard(run.thread_id)
+    answer = command["resume"]
+    sent = isinstance(answer, dict) and answer.get("approved") is True
+    outcome = "email sent" if sent else f"email not sent ({(answer or {}).get('reason', 'no reason')})"
+    return paced(events(run.started(), text_message("msg-ci-2", f"Answer {json.dumps(answer)}: {outcome}."), run.finished()))
+
+
+def scenario_cancelled(run: Run) -> AsyncIterator[bytes]:
+    return paced(
+        events(
+            run.started(),
+            text_message("msg-cx-1", "Starting, then stopped."),
+            RunFinishedEvent(thread_id=run.thread_id, run_id=run.run_id, outcome=RunFinishedCancelledOutcome()),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # HTTP
 
 
@@ -601,6 +695,9 @@ SCENARIOS: dict[str, Scenario] = {
     "huge-line": Scenario(scenario_huge_line),
     "interrupt": Scenario(scenario_interrupt),
     "umbraco-interrupt": Scenario(scenario_umbraco_interrupt, validate=False),
+    "subagents": Scenario(scenario_subagents),
+    "custom-interrupt": Scenario(scenario_custom_interrupt),
+    "cancelled": Scenario(scenario_cancelled),
 }
 
 

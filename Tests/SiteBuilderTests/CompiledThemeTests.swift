@@ -110,6 +110,75 @@ struct CompiledThemeTests {
                 == read(plain.site + "/threads/ops.html"))
     }
 
+    @Test(
+        "A theme's tools/NAME.mustache renders that tool's calls from a typed context, escaped; other tools keep the generic block"
+    )
+    func toolTemplate() throws {
+        let inbox = try FixtureInbox()
+        try inbox.thread("t")
+        try inbox.message("t", "m", "find it")
+        try inbox.sent("t", "m")
+        try inbox.reply("t", to: "m", text: "Looking.", status: nil)
+        let calls = [
+            (
+                "m.reply.tool-1.md", "call-1", "search", #"{"query": "<script>alert(1)</script>", "limit": 2}"#,
+                "found <b>2</b>"
+            ),
+            ("m.reply.tool-2.md", "call-2", "lookup", #"{"id": 7}"#, "none"),
+        ]
+        for (file, id, tool, arguments, result) in calls {
+            try inbox.write(
+                "t", file,
+                DaemonFile(
+                    id: String(file.dropLast(3)), role: .tool, agent: "assistant", inReplyTo: "m", run: "run-m-1",
+                    created: inbox.tick(), status: "complete", extra: [("tool", tool), ("tool-call", id)],
+                    body: ToolRecord.body(tool: tool, arguments: arguments, result: result)
+                ).text)
+            try inbox.journal(
+                "t",
+                [
+                    (
+                        .runtime,
+                        .toolCall(
+                            run: "run-m-1", toolCall: id, tool: tool, file: file, status: "complete", runtimeID: nil)
+                    )
+                ])
+        }
+        try FileSystem.createDirectory(inbox.root + "/theme/tools")
+        try Data(
+            #"<p class="search">{{name}}: <q>{{arguments.query}}</q> limit {{arguments.limit}} · {{state}} · {{stateLabel}} · {{result}}{{#subagent}} by {{.}}{{/subagent}}</p>"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: inbox.root + "/theme/tools/search.mustache"))
+        try Data("theme: theme\ntitle: Letterbox\n".utf8).write(
+            to: URL(fileURLWithPath: inbox.root + "/letterbox.yaml"))
+        let workspace = try Workspace.locate(from: inbox.root)
+        let build = try SiteBuild(workspace: workspace, logger: logger)
+        #expect(build.theme.overridden.isEmpty && build.theme.toolTemplates == ["search"])
+        try build.build()
+        let page = try read(workspace.site + "/threads/t.html")
+        #expect(
+            page.contains(
+                #"<div class="tool-call tool-call-custom" id="m-m.reply.tool-1"><p class="search">search: <q>&lt;script&gt;alert(1)&lt;/script&gt;</q> limit 2 · complete · done · found &lt;b&gt;2&lt;/b&gt;</p></div>"#
+            ))
+        #expect(!page.contains("<script>alert(1)") && !page.contains("<b>2</b>"))
+        #expect(page.contains(#"<details class="tool-call" id="m-m.reply.tool-2">"#), "lookup keeps the generic block")
+        #expect(!page.contains(#"<details class="tool-call" id="m-m.reply.tool-1">"#))
+
+        // The same page through the Mustache templates is byte-identical.
+        var viaMustache = workspace
+        viaMustache.site = inbox.root + "/site-mustache"
+        try SiteBuild(workspace: viaMustache, site: nil, logger: logger, compiledTheme: false).build()
+        #expect(try read(viaMustache.site + "/threads/t.html") == page)
+
+        // A template that does not compile names its file.
+        try Data("{{#broken}}".utf8).write(to: URL(fileURLWithPath: inbox.root + "/theme/tools/lookup.mustache"))
+        #expect {
+            _ = try SiteBuild(workspace: workspace, logger: logger)
+        } throws: { error in
+            "\(error)".contains("theme/tools/lookup.mustache")
+        }
+    }
+
     /// Requires the Mustache rendering `a` and the compiled one `b` to be equal, naming the first line
     /// that differs.
     func same(
@@ -180,13 +249,23 @@ private struct Random {
             id: text(), file: text(), label: text(), agent: text(), endedAt: bool() ? nil : Int64(int(9)), at: time(),
             status: text(), statusLabel: text(), reason: maybe(), missing: bool(), body: html(),
             reasoning: bool() ? nil : html(),
-            toolCalls: (0..<int(2)).map { _ in ToolCallView(id: text(), tool: text(), status: text(), body: html()) },
+            toolCalls: (0..<int(2)).map { _ in
+                ToolCallView(
+                    id: text(), tool: text(), status: text(), body: html(), subagent: maybe(),
+                    custom: bool() ? nil : html())
+            },
             approvals: (0..<int(2)).map { _ in
                 ApprovalView(
                     id: text(), file: text(), tool: maybe(), pending: bool(), invalid: texts(), body: html(),
                     state: text(), stateLabel: text(),
                     answer: bool() ? nil : .init(decisionLabel: text(), at: time(), note: maybe()))
-            }, usage: maybe(), sharedState: maybe(), events: texts())
+            }, usage: maybe(), sharedState: maybe(),
+            subagents: (0..<int(2)).map { _ in
+                SubagentView(
+                    id: text(), name: text(), status: text(), statusLabel: text(), description: maybe(), via: maybe(),
+                    tools: maybe(), error: maybe(), body: bool() ? nil : html(), result: maybe())
+            },
+            activities: (0..<int(2)).map { _ in ActivityView(type: text(), content: text()) }, events: texts())
     }
 
     mutating func threadView(messages: [MessageView]) -> ThreadView {

@@ -137,19 +137,37 @@ struct ThreadPage {
         let label = count > 1 ? "\(answer) \(index + 1) \(strings["of"] ?? "of") \(count)" : answer
         let body = content.bodies[run.file]
         let reply = Self.reply(body ?? "")
+        let records = RunRecords(run.customEvents)
         return RunView(
             id: String(run.file.dropLast(3)), file: run.file, label: label, agent: run.agent,
             endedAt: run.endedAt?.milliseconds, at: TimeView(run.startedAt), status: run.status.rawValue,
             statusLabel: Page.label(run.status, strings), reason: run.reason, missing: body == nil,
             body: renderer.html(reply.text), reasoning: reply.reasoning.map(renderer.html),
             toolCalls: run.toolCalls.map { call in
-                ToolCallView(
+                let body = content.bodies[call.file] ?? ""
+                let record = ToolRecord(body)
+                return ToolCallView(
                     id: String(call.file.dropLast(3)), tool: call.tool,
                     status: Self.toolState(call, approval: run.approvals.first { $0.toolCall == call.id }, strings),
-                    body: renderer.html(Self.prettyJSONBlocks(content.bodies[call.file] ?? "")))
+                    body: renderer.html(Self.prettyJSONBlocks(body)), subagent: records.subagentOfToolCall[call.id],
+                    state: call.status, arguments: record.arguments, result: record.result)
             },
             approvals: run.approvals.map { approval($0, runFinished: run.status.isFinished) },
-            usage: Self.usage(run.detail), sharedState: run.sharedState, events: run.customEvents)
+            usage: Self.usage(run.detail), sharedState: run.sharedState,
+            subagents: records.subagents.map { subagent($0, run) },
+            activities: records.activities.map { ActivityView(type: $0.type, content: $0.content) },
+            events: records.events)
+    }
+
+    func subagent(_ record: RunRecords.Subagent, _ run: RunState) -> SubagentView {
+        let tools = record.toolCalls.map { id in run.toolCalls.first { $0.id == id }?.tool ?? id }
+        let error = record.error.map { error in record.code.map { "\(error) (\($0))" } ?? error }
+        return SubagentView(
+            id: record.id, name: record.name ?? record.id, status: record.status,
+            statusLabel: strings["subagent_\(record.status)"] ?? record.status, description: record.description,
+            via: record.parentToolCall.map { id in run.toolCalls.first { $0.id == id }?.tool ?? id },
+            tools: tools.isEmpty ? nil : tools.joined(separator: ", "), error: error,
+            body: record.text.map(renderer.html), result: record.result)
     }
 
     /// `ReplyBody(body)`, without its generic substring search when the marker's bytes are absent
@@ -170,9 +188,11 @@ struct ThreadPage {
     }
 
     /// The token counts the runtime reported (`usage` in the run's detail), as `prompt tokens 12 ·
-    /// completion tokens 40`, in key order; nil when there are none. Other detail (such as the
-    /// runtime's id for the reply) is bookkeeping, not for readers.
+    /// completion tokens 40`, in key order; nil when there are none. AG-UI 1.0's list of entries (one
+    /// per provider and model) reads `peer-1: inputTokens 12 · outputTokens 30; …`. Other detail
+    /// (such as the runtime's id for the reply) is bookkeeping, not for readers.
     static func usage(_ detail: String?) -> String? {
+        if let entries = usageEntries(detail) { return entries }
         struct Detail: Decodable { var usage: [String: Count]? }
         /// A whole number, or nil for anything else (nested details, flags).
         struct Count: Decodable {
@@ -186,6 +206,24 @@ struct ThreadPage {
             usage[key]?.value.map { "\(key.replacingOccurrences(of: "_", with: " ")) \($0)" }
         }
         return counts.isEmpty ? nil : counts.joined(separator: " · ")
+    }
+
+    /// AG-UI 1.0's usage: a list of `TokenUsage` entries. Nil when the usage is not a list.
+    static func usageEntries(_ detail: String?) -> String? {
+        guard let detail, let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any],
+            let entries = object["usage"] as? [[String: Any]]
+        else { return nil }
+        let lines = entries.compactMap { entry -> String? in
+            let counts = entry.keys.sorted().compactMap { key -> String? in
+                guard let number = entry[key] as? NSNumber, !(entry[key] is Bool) else { return nil }
+                return "\(key) \(number.int64Value)"
+            }
+            guard !counts.isEmpty else { return nil }
+            let label = [entry["provider"] as? String, entry["model"] as? String].compactMap { $0 }
+                .joined(separator: " ")
+            return (label.isEmpty ? "" : "\(label): ") + counts.joined(separator: " · ")
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "; ")
     }
 
     /// `markdown` with each fenced block that holds a JSON object or array indented (keys sorted), so

@@ -406,6 +406,14 @@ struct CompiledTheme: Sendable {
         }
         w.raw("\n")
         for call in r.toolCalls {
+            if let custom = call.custom {
+                w.raw("<div class=\"tool-call tool-call-custom\" id=\"m-")
+                w.text(call.id)
+                w.raw("\">")
+                w.raw(custom)
+                w.raw("</div>")
+                continue
+            }
             w.raw("<details class=\"tool-call\" id=\"m-")
             w.text(call.id)
             w.raw("\">\n<summary>")
@@ -414,13 +422,22 @@ struct CompiledTheme: Sendable {
             w.text(call.tool)
             w.raw("</code> <span class=\"tool-status\">")
             w.text(call.status)
-            w.raw("</span></summary>\n<div class=\"prose\">")
+            w.raw("</span>")
+            if let subagent = call.subagent {
+                w.raw(" <span class=\"tool-subagent\">")
+                label("by_subagent", &w)
+                w.raw(" ")
+                w.text(subagent)
+                w.raw("</span>")
+            }
+            w.raw("</summary>\n<div class=\"prose\">")
             w.raw(call.body)
             w.raw("</div>\n</details>")
         }
         w.raw("\n")
         for approval in r.approvals { self.approval(approval, &w) }
         w.raw("\n")
+        for subagent in r.subagents { self.subagent(subagent, &w) }
         if let reasoning = r.reasoning {
             w.raw("<details class=\"reasoning\"><summary>")
             label("reasoning", &w)
@@ -446,6 +463,15 @@ struct CompiledTheme: Sendable {
             w.text(shared)
             w.raw("</code></pre></details>")
         }
+        for activity in r.activities {
+            w.raw("<details class=\"activity\"><summary>")
+            label("activity", &w)
+            w.raw(": ")
+            w.text(activity.type)
+            w.raw("</summary><pre><code>")
+            w.text(activity.content)
+            w.raw("</code></pre></details>")
+        }
         w.raw("\n")
         if !r.events.isEmpty {
             w.raw("<details class=\"events\"><summary>")
@@ -457,6 +483,56 @@ struct CompiledTheme: Sendable {
                 w.raw("</code></li>")
             }
             w.raw("</ul></details>")
+        }
+        w.raw("\n</section>\n")
+    }
+
+    private func subagent(_ s: SubagentView, _ w: inout HTMLWriter) {
+        w.raw("<section class=\"subagent subagent-")
+        w.text(s.status)
+        w.raw("\">\n<p class=\"meta\"><strong>")
+        label("subagent", &w)
+        w.raw(": ")
+        w.text(s.name)
+        w.raw("</strong> · <span class=\"subagent-state\">")
+        w.text(s.statusLabel)
+        w.raw("</span>")
+        if let via = s.via {
+            w.raw(" · ")
+            label("subagent_via", &w)
+            w.raw(" <code>")
+            w.text(via)
+            w.raw("</code>")
+        }
+        if let error = s.error {
+            w.raw(" <span class=\"state-detail\">")
+            w.text(error)
+            w.raw("</span>")
+        }
+        w.raw("</p>\n")
+        if let description = s.description {
+            w.raw("<p class=\"subagent-description\">")
+            w.text(description)
+            w.raw("</p>")
+        }
+        if let tools = s.tools {
+            w.raw("<p class=\"subagent-tools\">")
+            label("subagent_tools", &w)
+            w.raw(": ")
+            w.text(tools)
+            w.raw("</p>")
+        }
+        if let body = s.body {
+            w.raw("<div class=\"prose\">")
+            w.raw(body)
+            w.raw("</div>")
+        }
+        if let result = s.result {
+            w.raw("<details class=\"subagent-result\"><summary>")
+            label("subagent_result", &w)
+            w.raw("</summary><pre><code>")
+            w.text(result)
+            w.raw("</code></pre></details>")
         }
         w.raw("\n</section>\n")
     }

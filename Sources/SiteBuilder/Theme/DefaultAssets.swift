@@ -82,7 +82,9 @@ enum DefaultAssets {
         .run-streaming { border-left-color: var(--live); }
         .run-errored { border-left-color: var(--bad); }
         .run-aborted, .run-awaiting_approval { border-left-color: var(--warn); }
-        .tool-call, .attempts, .shared-state, .events, .reasoning { margin: 0.5rem 0; }
+        .tool-call, .attempts, .shared-state, .events, .reasoning, .activity { margin: 0.5rem 0; }
+        .subagent { margin: 0.5rem 0; padding-left: 0.75rem; border-left: 3px solid var(--line); }
+        .tool-subagent, .subagent-description { color: var(--muted); }
         .reasoning { color: var(--muted); }
         .reasoning .prose { border-left: 3px solid var(--line); padding-left: 0.75rem; }
         .tool-call, .approval { border: 1px solid var(--line); border-radius: var(--radius); padding: 0.4rem 0.75rem; background: var(--bg); }

@@ -130,10 +130,10 @@ enum DefaultTemplates {
         <p class="meta"><strong>{{label}}</strong> · <a class="permalink" href="#m-{{id}}"><code>{{file}}</code></a> · {{agent}} · <time datetime="{{at.iso}}">{{at.short}}</time> · <span class="run-state run-state-{{status}}">{{statusLabel}}</span>{{#reason}} <span class="state-detail">{{reason}}</span>{{/reason}}</p>
         </header>
         {{#missing}}<p class="notice notice-warning">{{strings.reply_missing}}</p>{{/missing}}
-        {{#toolCalls}}<details class="tool-call" id="m-{{id}}">
-        <summary>{{strings.tool_call}}: <code>{{tool}}</code> <span class="tool-status">{{status}}</span></summary>
+        {{#toolCalls}}{{#custom}}<div class="tool-call tool-call-custom" id="m-{{id}}">{{{.}}}</div>{{/custom}}{{^custom}}<details class="tool-call" id="m-{{id}}">
+        <summary>{{strings.tool_call}}: <code>{{tool}}</code> <span class="tool-status">{{status}}</span>{{#subagent}} <span class="tool-subagent">{{strings.by_subagent}} {{.}}</span>{{/subagent}}</summary>
         <div class="prose">{{{body}}}</div>
-        </details>{{/toolCalls}}
+        </details>{{/custom}}{{/toolCalls}}
         {{#approvals}}<section class="approval approval-{{state}}" id="m-{{id}}">
         <h3>{{strings.approval_request}}{{#tool}}: <code>{{tool}}</code>{{/tool}} <span class="approval-state">{{stateLabel}}</span></h3>
         {{#pending}}<p class="notice notice-action" role="status">{{strings.approval_pending}}</p>{{/pending}}
@@ -141,10 +141,14 @@ enum DefaultTemplates {
         {{#invalid}}<p class="notice notice-warning">{{strings.not_an_answer}}: {{.}}</p>{{/invalid}}
         <details{{#pending}} open{{/pending}}><summary><code>{{file}}</code></summary><div class="prose">{{{body}}}</div></details>
         </section>{{/approvals}}
-        {{#reasoning}}<details class="reasoning"><summary>{{strings.reasoning}}</summary><div class="prose">{{{reasoning}}}</div></details>{{/reasoning}}
+        {{#subagents}}<section class="subagent subagent-{{status}}">
+        <p class="meta"><strong>{{strings.subagent}}: {{name}}</strong> · <span class="subagent-state">{{statusLabel}}</span>{{#via}} · {{strings.subagent_via}} <code>{{.}}</code>{{/via}}{{#error}} <span class="state-detail">{{.}}</span>{{/error}}</p>
+        {{#description}}<p class="subagent-description">{{.}}</p>{{/description}}{{#tools}}<p class="subagent-tools">{{strings.subagent_tools}}: {{.}}</p>{{/tools}}{{#body}}<div class="prose">{{{.}}}</div>{{/body}}{{#result}}<details class="subagent-result"><summary>{{strings.subagent_result}}</summary><pre><code>{{.}}</code></pre></details>{{/result}}
+        </section>
+        {{/subagents}}{{#reasoning}}<details class="reasoning"><summary>{{strings.reasoning}}</summary><div class="prose">{{{reasoning}}}</div></details>{{/reasoning}}
         <div class="prose reply">{{{body}}}</div>
         {{#usage}}<p class="usage">{{strings.usage}}: {{.}}</p>{{/usage}}
-        {{#sharedState}}<details class="shared-state"><summary>{{strings.shared_state}}</summary><pre><code>{{.}}</code></pre></details>{{/sharedState}}
+        {{#sharedState}}<details class="shared-state"><summary>{{strings.shared_state}}</summary><pre><code>{{.}}</code></pre></details>{{/sharedState}}{{#activities}}<details class="activity"><summary>{{strings.activity}}: {{type}}</summary><pre><code>{{content}}</code></pre></details>{{/activities}}
         {{^empty(events)}}<details class="events"><summary>{{strings.events}}</summary><ul>{{#events}}<li><code>{{.}}</code></li>{{/events}}</ul></details>{{/empty(events)}}
         </section>
 

@@ -18,6 +18,8 @@ public struct Theme: Sendable {
     public let fingerprint: String
     /// The names of templates a theme folder overrides.
     let overridden: Set<String>
+    /// The tools the theme folder renders itself (`tools/NAME.mustache`), registered as `tools/NAME`.
+    let toolTemplates: Set<String>
     /// The built-in templates as Swift; nil renders every page through Mustache (for the tests that
     /// compare the two).
     let compiled: CompiledTheme?
@@ -69,6 +71,8 @@ public struct Theme: Sendable {
                 }
             }
         }
+        let tools = try Self.toolTemplates(in: folder)
+        for (name, text) in tools { sources["tools/" + name] = text }
         var library = MustacheLibrary()
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) {
             do {
@@ -85,7 +89,39 @@ public struct Theme: Sendable {
         return Theme(
             library: library, assets: assets, strings: Strings.english,
             fingerprint: SHA256Hex.digest(material.joined(separator: "\u{1}")), overridden: overridden,
-            compiled: compiled ? CompiledTheme(strings: Strings.english) : nil)
+            toolTemplates: Set(tools.keys), compiled: compiled ? CompiledTheme(strings: Strings.english) : nil)
+    }
+
+    /// `tools/NAME.mustache` in the theme folder: one tool's own template (docs/site.md), by tool name.
+    /// Escaping is HTML5 unless the file says otherwise, so a value in `{{…}}` is always escaped.
+    static func toolTemplates(in folder: String?) throws -> [String: String] {
+        guard let folder, FileSystem.exists(folder + "/tools") else { return [:] }
+        var templates: [String: String] = [:]
+        for entry in try FileSystem.list(folder + "/tools") where entry.type == .file {
+            guard entry.name.hasSuffix(".mustache") else { continue }
+            let name = String(entry.name.dropLast(".mustache".count))
+            guard !name.isEmpty else { continue }
+            let path = folder + "/tools/" + entry.name
+            var text = try TextFile.decode(try FileSystem.readFile(path, maxBytes: 1 << 20))
+            if !text.hasPrefix("{{%") { text = "{{% CONTENT_TYPE: HTML5}}" + text }
+            templates[name] = text
+        }
+        return templates
+    }
+
+    /// `view` with each tool call that has a theme template rendered by it (`ToolCallView.custom`).
+    func withToolTemplates(_ view: MessageView) -> MessageView {
+        guard !toolTemplates.isEmpty else { return view }
+        var view = view
+        for run in view.runs.indices {
+            for index in view.runs[run].toolCalls.indices {
+                let call = view.runs[run].toolCalls[index]
+                guard toolTemplates.contains(call.tool) else { continue }
+                view.runs[run].toolCalls[index].custom = render(
+                    "tools/" + call.tool, call.toolContext(strings: strings))
+            }
+        }
+        return view
     }
 
     /// Renders template `name` with `context`.
@@ -111,6 +147,7 @@ public struct Theme: Sendable {
 
     /// One message's section, when thread pages are built from sections (`rendersMessageSections`).
     func messageSection(_ view: MessageView) -> [UInt8] {
+        let view = withToolTemplates(view)
         if let compiled = compiled(["message", "run"]) { return compiled.message(view) }
         // The partial would find `strings` further down the context stack.
         return Array(render("message", view.context.merging(["strings": strings]) { own, _ in own }).utf8)
@@ -119,7 +156,11 @@ public struct Theme: Sendable {
     /// A thread page: around `sections` (one per message, from `messageSection`) when given, else
     /// through the `message` and `run` partials.
     func thread(_ view: ThreadView, sections: [[UInt8]]?) -> [UInt8] {
-        guard let sections else { return Array(render("thread", view.context(strings: strings)).utf8) }
+        guard let sections else {
+            var view = view
+            view.messages = view.messages.map(withToolTemplates)
+            return Array(render("thread", view.context(strings: strings)).utf8)
+        }
         if let compiled = compiled(["thread", "layout", "message", "run"]) {
             return compiled.thread(view, sections: sections)
         }

@@ -66,16 +66,60 @@ struct RunView: Sendable, Hashable {
     /// Token counts, as `prompt tokens 12 · completion tokens 40`.
     var usage: String?
     var sharedState: String?
+    /// The subagents the run delegated to (AG-UI 1.0), in the order they started.
+    var subagents: [SubagentView] = []
+    /// Each activity message's latest content (AG-UI `ACTIVITY_*`), shown folded.
+    var activities: [ActivityView] = []
+    /// Other runtime events (CUSTOM, RAW, the peer's protocol version), as JSON.
     var events: [String]
+}
+
+/// A subagent a run delegated to, and what it did.
+struct SubagentView: Sendable, Hashable {
+    var id: String
+    /// Its name, or its invocation id when the runtime never named it.
+    var name: String
+    /// `running`, `complete`, `suspended`, `errored` or `unfinished`, and its label.
+    var status: String
+    var statusLabel: String
+    var description: String?
+    /// The tool call that started it (its tool's name).
+    var via: String?
+    /// The names of the tool calls it made, comma-separated.
+    var tools: String?
+    /// Its error message (and code), when it failed.
+    var error: String?
+    /// Its text rendered to HTML (safe mode), when it wrote any.
+    var body: String?
+    /// Its result as indented JSON.
+    var result: String?
+}
+
+/// An activity message's latest content.
+struct ActivityView: Sendable, Hashable {
+    var type: String
+    /// The content as indented JSON.
+    var content: String
 }
 
 /// A tool call in an answer.
 struct ToolCallView: Sendable, Hashable {
     var id: String
     var tool: String
+    /// Its state in words (`done`, `waiting for approval`, `not run: rejected`, …).
     var status: String
     /// The tool call file's Markdown (arguments and result) rendered to HTML.
     var body: String
+    /// The subagent that made the call, if one did.
+    var subagent: String? = nil
+    /// Its state as recorded: `pending`, `complete` or `not-run`.
+    var state = ""
+    /// The arguments (JSON text) and the result, as the record holds them.
+    var arguments = "{}"
+    var result: String? = nil
+    /// The theme's own rendering of this tool (`tools/NAME.mustache`), when it has one; the generic
+    /// block otherwise.
+    var custom: String? = nil
 }
 
 /// An approval request in an answer, with the operator's answer if there is one.

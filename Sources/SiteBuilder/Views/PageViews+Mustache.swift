@@ -1,3 +1,5 @@
+import Foundation
+
 /// The page views as Mustache contexts, for themes that override a built-in template (docs/site.md
 /// lists the keys). The built-in theme never goes through here: it is compiled (`CompiledTheme`).
 ///
@@ -74,10 +76,43 @@ extension RunView {
             "status": status, "statusLabel": statusLabel, "reason": reason, "missing": missing, "body": body,
             "reasoning": reasoning,
             "toolCalls": toolCalls.map { call -> [String: Any] in
-                ["id": call.id, "tool": call.tool, "status": call.status, "body": call.body]
+                [
+                    "id": call.id, "tool": call.tool, "status": call.status, "body": call.body,
+                    "subagent": call.subagent ?? false, "custom": call.custom ?? false,
+                ]
             },
             "approvals": approvals.map(\.context), "usage": usage, "sharedState": sharedState, "events": events,
+            // Absent values are `false`, not left out: `{{#body}}` would otherwise find the run's body.
+            "subagents": subagents.map { subagent -> [String: Any] in
+                [
+                    "id": subagent.id, "name": subagent.name, "status": subagent.status,
+                    "statusLabel": subagent.statusLabel, "description": subagent.description ?? false,
+                    "via": subagent.via ?? false, "tools": subagent.tools ?? false, "error": subagent.error ?? false,
+                    "body": subagent.body ?? false, "result": subagent.result ?? false,
+                ]
+            },
+            "activities": activities.map { ["type": $0.type, "content": $0.content] },
         ])
+    }
+}
+
+extension ToolCallView {
+    /// The context of a theme's `tools/NAME.mustache` (docs/site.md): `arguments` and `resultValue`
+    /// are the parsed JSON (so `{{arguments.query}}` works), `argumentsText` the arguments indented;
+    /// absent values are `false`, so a section never finds a key of an enclosing context.
+    func toolContext(strings: [String: String]) -> [String: Any] {
+        let arguments = Self.parsed(arguments)
+        return [
+            "id": id, "name": tool, "arguments": arguments ?? self.arguments,
+            "argumentsText": arguments.map(RunRecords.indented) ?? self.arguments, "result": result ?? false,
+            "resultValue": result.flatMap(Self.parsed) ?? false, "state": state, "stateLabel": status,
+            "subagent": subagent ?? false, "body": body, "strings": strings,
+        ]
+    }
+
+    /// JSON text as Foundation values; nil when it is not JSON.
+    static func parsed(_ text: String) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     }
 }
 

@@ -155,6 +155,23 @@ struct XSSTests {
                                 tool: payload, runtimeID: payload)
                         ),
                         (.runtime, .custom(run: run, detail: #"{"name": \#(json(payload))}"#)),
+                        // AG-UI 1.0 records: a subagent (every field, its tool call attributed) and an activity.
+                        (
+                            .runtime,
+                            .custom(
+                                run: run,
+                                detail:
+                                    #"{"type":"SUBAGENT","subagentRunId":\#(json(payload)),"name":\#(json(payload)),"description":\#(json(payload)),"parentToolCallId":"call-\#(index)","status":\#(json(payload)),"error":\#(json(payload)),"code":\#(json(payload)),"text":\#(json(payload)),"result":{"r":\#(json(payload))},"toolCalls":["call-\#(index)"]}"#
+                            )
+                        ),
+                        (
+                            .runtime,
+                            .custom(
+                                run: run,
+                                detail:
+                                    #"{"type":"ACTIVITY","messageId":"a","activityType":\#(json(payload)),"content":{"c":\#(json(payload))}}"#
+                            )
+                        ),
                         (.runtime, .state(run: run, detail: #"{"state": \#(json(payload))}"#)),
                         (.daemon, .rejected(file: payload, reason: payload, sha256: nil)),
                         (

@@ -17,6 +17,11 @@ import Synchronization
 ///   as a new run with `resume` entries and the interrupted run's assistant message and tool calls in
 ///   the history. The request is deterministic (same run id, same bytes), so sending it again after a
 ///   crash is a replay, which the protocol requires servers to treat idempotently.
+/// - Interrupts sent as a CUSTOM `on_interrupt` event (LangGraph's and Mastra's adapters) are answered
+///   the way those adapters read answers: `forwardedProps.command.resume` holds the payload (one
+///   interrupt), or an object from interrupt id to payload (several); they get no `resume` entry.
+/// - `protocolVersion: "1.0"` is declared on every request; the peer's declaration on RUN_STARTED is
+///   journaled, and one newer than 1.x is logged as a warning (the run proceeds, as 1.0 asks).
 /// - Abort: AG-UI has no cancel event. Closing the connection is the abort (the worker cancels the task
 ///   reading the stream, and AsyncHTTPClient closes the connection); pydantic-ai sees a client
 ///   disconnect and stops the agent run. `abort` itself has nothing to send.
@@ -89,11 +94,15 @@ public struct AGUIClient: ChatRuntime {
     public func answer(_ answers: [ApprovalAnswer], for reference: RunReference, message: OutgoingMessage)
         async throws(RuntimeError) -> RunUpdates?
     {
-        let resume = try Self.resume(answers, dialect: dialect)
+        guard !answers.isEmpty else { throw RuntimeError(.rejected, "there are no answers to send") }
+        let custom = answers.filter { $0.runtimeID.hasPrefix(AGUIWire.customInterruptPrefix) }
+        let standard = answers.filter { !$0.runtimeID.hasPrefix(AGUIWire.customInterruptPrefix) }
+        let resume = standard.isEmpty ? nil : try Self.resume(standard, dialect: dialect)
         let threadID = Self.threadID(message)
         let input = Self.runInput(
             message, threadID: threadID, runID: Self.resumeRunID(run: message.run, answers: answers),
-            state: state(for: message), resume: resume, includeRunSoFar: true)
+            state: state(for: message), resume: resume, includeRunSoFar: true,
+            command: Self.commandResume(custom))
         var known: [String: ToolCallUpdate] = [:]
         var order: [String] = []
         for item in message.runSoFar {
@@ -174,6 +183,11 @@ public struct AGUIClient: ChatRuntime {
             throw RuntimeError(.protocolViolation, reason)
         }
         let threadKey = input.threadId
+        if let version = started.run.peerProtocolVersion, !Self.speaks(version) {
+            logger.warning(
+                "the AG-UI runtime declares a protocol version newer than the 1.0 Letterbox speaks; reading it as 1.0",
+                metadata: ["runtime": "\(name)", "protocolVersion": "\(version)"])
+        }
         logger.debug(
             "AG-UI run started", metadata: ["run": "\(input.runId)", "thread.runtime": "\(threadKey)"])
         let reader = started.reader
@@ -225,6 +239,14 @@ public struct AGUIClient: ChatRuntime {
         }
     }
 
+    /// Whether a declared version is one Letterbox reads as its own: 1.x (or older, a downgrade the
+    /// spec asks to notice quietly). Anything else (2.0, or not `MAJOR.MINOR`) is newer or unknown.
+    static func speaks(_ version: String) -> Bool {
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), Int(parts[1]) != nil else { return false }
+        return major <= 1
+    }
+
     static func endsNormally(_ end: RunEnd) -> Bool {
         switch end {
         case .complete, .interrupted, .aborted: true
@@ -248,20 +270,21 @@ public struct AGUIClient: ChatRuntime {
     /// (when resuming) what the interrupted run produced.
     static func runInput(
         _ message: OutgoingMessage, threadID: String, runID: String, state: JSONValue?, resume: AGUIWire.Resume?,
-        includeRunSoFar: Bool
+        includeRunSoFar: Bool, command: JSONValue? = nil
     ) -> AGUIWire.RunAgentInput {
         var messages = message.history.compactMap(wireMessage)
         messages.append(AGUIWire.Message(id: message.message, role: "user", content: message.content))
         if includeRunSoFar { messages += message.runSoFar.compactMap(wireMessage) }
-        let props: JSONValue = [
+        var props: [String: JSONValue] = [
             "letterbox": [
                 "thread": .string(message.thread), "message": .string(message.message),
                 "requestId": .string(message.requestID),
             ]
         ]
+        if let command { props["command"] = ["resume": command] }
         return AGUIWire.RunAgentInput(
             threadId: threadID, runId: runID, state: state, messages: messages, tools: [], context: [],
-            forwardedProps: props, resume: resume)
+            forwardedProps: .object(props), resume: resume)
     }
 
     /// One history item as an AG-UI message; nil for an empty assistant message without tool calls.
@@ -329,6 +352,20 @@ public struct AGUIClient: ChatRuntime {
             return (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
         case .cancel:
             return ["cancelled": true]
+        }
+    }
+
+    /// The answers to CUSTOM `on_interrupt` interrupts as `forwardedProps.command.resume`: the one
+    /// answer's payload, or an object from interrupt id (without the `custom:` prefix) to payload.
+    static func commandResume(_ answers: [ApprovalAnswer]) -> JSONValue? {
+        let prefix = AGUIWire.customInterruptPrefix.count
+        switch answers.count {
+        case 0: return nil
+        case 1: return payload(answers[0])
+        default:
+            var members: [String: JSONValue] = [:]
+            for answer in answers { members[String(answer.runtimeID.dropFirst(prefix))] = payload(answer) }
+            return .object(members)
         }
     }
 

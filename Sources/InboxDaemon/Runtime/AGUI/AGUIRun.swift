@@ -20,8 +20,20 @@ import InboxCore
 /// - The shared state follows STATE_SNAPSHOT and STATE_DELTA (RFC 6902 JSON Patch; for the Umbraco
 ///   dialect an object delta is merged into the state, as Umbraco's client does).
 /// - CUSTOM and RAW become `.custom` (journaled); MESSAGES_SNAPSHOT fills in tool results the stream
-///   did not carry; ACTIVITY_* and REASONING_ENCRYPTED_VALUE are valid and not recorded; unknown event
-///   types are skipped, as the protocol asks of clients.
+///   did not carry; REASONING_ENCRYPTED_VALUE is valid and not recorded; unknown event types are
+///   skipped, as the protocol asks of clients.
+/// - A CUSTOM `on_interrupt` event (the dialect of LangGraph's and Mastra's adapters, which predates
+///   interrupt outcomes) is an interrupt like one in RUN_FINISHED: the run ends `interrupted` with an
+///   approval for it, its runtime id prefixed `custom:` so the client answers it the dialect's way.
+/// - SUBAGENT_* events and the `subagentRunId` of attributable events say which subagent did what:
+///   a subagent's text messages are its own (not the reply's), its tool calls are listed on its
+///   record, and the record goes out as `.custom` JSON `{"type":"SUBAGENT", …}` when it starts, when
+///   it finishes or fails, and (for one still running) when the run ends.
+/// - ACTIVITY_SNAPSHOT / ACTIVITY_DELTA keep each activity message's latest content; it goes out as
+///   `.custom` JSON `{"type":"ACTIVITY", …}` once, when the run ends (not per delta: each is a journal
+///   line). Activity is never sent back to the agent (AG-UI 1.0 strips activity messages from input).
+/// - RUN_STARTED's `protocolVersion` (the peer's declaration) goes out as `.custom` JSON
+///   `{"type":"RUN_STARTED","protocolVersion":…}` when the peer sent one.
 struct AGUIRun: Sendable {
     enum Phase: Sendable, Hashable {
         case awaitingStart, running, ended
@@ -65,6 +77,61 @@ struct AGUIRun: Sendable {
         case none, text(String), tool(String), reasoning(String)
     }
     private var chunk = Chunk.none
+
+    /// The subagent the event being handled is attributed to (`subagentRunId`), nil for the parent.
+    private var attributedTo: String?
+    /// Subagents seen in this run, in order, and which are still running.
+    private var subagents: [String: SubagentRecord] = [:]
+    private var subagentOrder: [String] = []
+    private var openSubagents: Set<String> = []
+    /// Text messages that belong to a subagent, by message id.
+    private var subagentMessages: [String: (subagent: String, index: Int)] = [:]
+    /// Interrupts that arrived as CUSTOM `on_interrupt` events.
+    private var customInterrupts: [AGUIEvent.Interrupt] = []
+    /// Activity messages' latest content, and the order they first appeared in.
+    private var activities: [String: (type: String, content: JSONValue)] = [:]
+    private var activityOrder: [String] = []
+    /// The protocol version the peer declared on RUN_STARTED.
+    private(set) var peerProtocolVersion: String?
+
+    /// What a subagent did in this run.
+    struct SubagentRecord: Sendable, Hashable {
+        var id: String
+        var name: String?
+        var description: String?
+        var parentSubagentRunID: String?
+        var parentToolCallID: String?
+        /// `running`, `complete`, `suspended`, `errored`, or `unfinished` (the run ended first).
+        var status = "running"
+        var result: JSONValue?
+        var error: String?
+        var code: String?
+        var interruptIDs: [String] = []
+        var toolCalls: [String] = []
+        var texts: [String] = []
+
+        /// The journaled record: `{"type":"SUBAGENT", …}`; `full` adds what it did (its tool calls
+        /// and text), which only the record that ends its part of the run carries.
+        func json(full: Bool) -> String {
+            var members: [String: JSONValue] = [
+                "type": "SUBAGENT", "subagentRunId": .string(id), "status": .string(status),
+            ]
+            if let name { members["name"] = .string(name) }
+            if let description { members["description"] = .string(description) }
+            if let parentSubagentRunID { members["parentSubagentRunId"] = .string(parentSubagentRunID) }
+            if let parentToolCallID { members["parentToolCallId"] = .string(parentToolCallID) }
+            if let result { members["result"] = result }
+            if let error { members["error"] = .string(error) }
+            if let code { members["code"] = .string(code) }
+            if !interruptIDs.isEmpty { members["interruptIds"] = .array(interruptIDs.map { .string($0) }) }
+            if full {
+                if !toolCalls.isEmpty { members["toolCalls"] = .array(toolCalls.map { .string($0) }) }
+                let text = texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+                if !text.isEmpty { members["text"] = .string(text) }
+            }
+            return JSONValue.object(members).jsonText
+        }
+    }
     /// A THINKING_TEXT_MESSAGE has no id; its text is kept under this one.
     private static let thinkingID = "\u{0}thinking"
 
@@ -107,18 +174,20 @@ struct AGUIRun: Sendable {
     mutating func receive(_ data: String) -> [RunUpdate] {
         guard phase != .ended else { return [] }
         do {
-            return apply(try AGUIEvent.decode(data, dialect: dialect))
+            let (event, subagent) = try AGUIEvent.decodeAttributed(data, dialect: dialect)
+            return apply(event, subagent: subagent)
         } catch {
             eventCount += 1
             return fail(Violation(event: error.type ?? "an event", reason: error.reason))
         }
     }
 
-    /// One decoded event.
-    mutating func apply(_ event: AGUIEvent) -> [RunUpdate] {
+    /// One decoded event, attributed to `subagent` (its `subagentRunId`) if it carried one.
+    mutating func apply(_ event: AGUIEvent, subagent: String? = nil) -> [RunUpdate] {
         guard phase != .ended else { return [] }
         eventCount += 1
         lastEventType = event.typeName
+        attributedTo = subagent
         var updates: [RunUpdate] = []
         do {
             try expand(event, into: &updates)
@@ -262,10 +331,16 @@ struct AGUIRun: Sendable {
         }
 
         switch event {
-        case let .runStarted(threadID, runID):
+        case let .runStarted(threadID, runID, version):
             self.threadID = threadID
             self.runID = runID
             phase = .running
+            if let version {
+                peerProtocolVersion = version
+                updates.append(
+                    .custom(
+                        JSONValue.object(["type": "RUN_STARTED", "protocolVersion": .string(version)]).jsonText))
+            }
 
         case let .runFinished(finished):
             if let runID, finished.runID != runID {
@@ -273,6 +348,9 @@ struct AGUIRun: Sendable {
             }
             try checkNothingOpen(type)
             switch finished.outcome {
+            case .success where !customInterrupts.isEmpty:
+                for interrupt in customInterrupts { updates.append(.approval(approval(for: interrupt))) }
+                updates += finish(.interrupted)
             case .success:
                 updates += finish(.complete(usage: finished.usage?.jsonText))
             case .cancelled:
@@ -280,7 +358,9 @@ struct AGUIRun: Sendable {
             case let .error(message):
                 updates += finish(.errored(reason: "the runtime reported an error: \(message)"))
             case let .interrupt(interrupts):
-                for interrupt in interrupts { updates.append(.approval(approval(for: interrupt))) }
+                for interrupt in interrupts + customInterrupts {
+                    updates.append(.approval(approval(for: interrupt)))
+                }
                 updates += finish(.interrupted)
             }
 
@@ -297,7 +377,11 @@ struct AGUIRun: Sendable {
                 throw violation("message '\(id)' is already open (TEXT_MESSAGE_END first)")
             }
             openMessages[id] = role
-            if role == "assistant", textIndex[id] == nil {
+            if role == "assistant", let subagent = attributedTo {
+                touchSubagent(subagent)
+                subagentMessages[id] = (subagent, subagents[subagent]?.texts.count ?? 0)
+                subagents[subagent]?.texts.append("")
+            } else if role == "assistant", subagentMessages[id] == nil, textIndex[id] == nil {
                 textIndex[id] = texts.count
                 texts.append("")
                 if !replyIDReported {
@@ -309,7 +393,11 @@ struct AGUIRun: Sendable {
             guard let role = openMessages[id] else {
                 throw violation("message '\(id)' is not open (it needs a TEXT_MESSAGE_START first)")
             }
-            if role == "assistant", let index = textIndex[id] { appendText(delta, at: index) }
+            if role == "assistant", let (subagent, index) = subagentMessages[id] {
+                subagents[subagent]?.texts[index] += delta
+            } else if role == "assistant", let index = textIndex[id] {
+                appendText(delta, at: index)
+            }
         case let .textMessageEnd(id):
             guard openMessages.removeValue(forKey: id) != nil else {
                 throw violation("message '\(id)' is not open (no TEXT_MESSAGE_START)")
@@ -320,6 +408,10 @@ struct AGUIRun: Sendable {
                 throw violation("tool call '\(id)' is already open (TOOL_CALL_END first)")
             }
             openToolCalls.insert(id)
+            if let subagent = attributedTo {
+                touchSubagent(subagent)
+                if subagents[subagent]?.toolCalls.contains(id) == false { subagents[subagent]?.toolCalls.append(id) }
+            }
             let call = ToolCallUpdate(id: id, name: name, arguments: "")
             toolCalls[id] = call
             updates.append(.toolCall(call))
@@ -406,6 +498,10 @@ struct AGUIRun: Sendable {
             guard thinkingMessages == 1 else { throw violation("no THINKING_TEXT_MESSAGE_START is open") }
             thinkingMessages = 0
 
+        case let .custom(name, value) where name == "on_interrupt":
+            customInterrupts.append(Self.customInterrupt(value, index: customInterrupts.count + 1))
+            updates.append(
+                .custom(JSONValue.object(["type": "CUSTOM", "name": .string(name), "value": value]).jsonText))
         case let .custom(name, value):
             updates.append(
                 .custom(JSONValue.object(["type": "CUSTOM", "name": .string(name), "value": value]).jsonText))
@@ -414,11 +510,91 @@ struct AGUIRun: Sendable {
             if let source { members["source"] = .string(source) }
             updates.append(.custom(JSONValue.object(members).jsonText))
 
+        case let .activitySnapshot(id, activityType, content, replace):
+            if activities[id] == nil { activityOrder.append(id) }
+            if replace || activities[id] == nil { activities[id] = (activityType, content) }
+        case let .activityDelta(id, activityType, patch):
+            if activities[id] == nil { activityOrder.append(id) }
+            do {
+                let content = try JSONPatch.apply(patch, to: activities[id]?.content ?? .object([:]))
+                activities[id] = (activityType, content)
+            } catch {
+                throw violation("the JSON Patch cannot be applied to activity '\(id)' (\(error))")
+            }
+
+        case let .subagentStarted(subagent):
+            if subagents[subagent.id] == nil { subagentOrder.append(subagent.id) }
+            var record = subagents[subagent.id] ?? SubagentRecord(id: subagent.id)
+            record.name = subagent.name
+            record.description = subagent.description
+            record.parentSubagentRunID = subagent.parentSubagentRunID
+            record.parentToolCallID = subagent.parentToolCallID
+            record.status = "running"
+            subagents[subagent.id] = record
+            openSubagents.insert(subagent.id)
+            updates.append(.custom(record.json(full: false)))
+        case let .subagentFinished(id, suspended, interruptIDs, result):
+            guard openSubagents.remove(id) != nil, var record = subagents[id] else {
+                throw violation("subagent '\(id)' is not running (no SUBAGENT_STARTED)")
+            }
+            record.status = suspended ? "suspended" : "complete"
+            record.interruptIDs = interruptIDs
+            record.result = result
+            subagents[id] = record
+            updates.append(.custom(record.json(full: true)))
+        case let .subagentError(id, message, code):
+            guard openSubagents.remove(id) != nil, var record = subagents[id] else {
+                throw violation("subagent '\(id)' is not running (no SUBAGENT_STARTED)")
+            }
+            record.status = "errored"
+            record.error = message
+            record.code = code
+            subagents[id] = record
+            updates.append(.custom(record.json(full: true)))
+
         case .ignored, .unknown:
             break
         case .textMessageChunk, .toolCallChunk, .reasoningMessageChunk:
             break  // expanded before they get here
         }
+    }
+
+    /// The record of subagent `id`, made when an event is attributed to one this run never saw
+    /// start (a subagent resumed from an interrupted run, or a peer that skips SUBAGENT_STARTED).
+    private mutating func touchSubagent(_ id: String) {
+        guard subagents[id] == nil else { return }
+        subagents[id] = SubagentRecord(id: id)
+        subagentOrder.append(id)
+        openSubagents.insert(id)
+    }
+
+    /// A CUSTOM `on_interrupt` event's value as an interrupt. LangGraph's adapter sends the value as
+    /// JSON text, others as an object or a plain question. The id is the value's `id`, else
+    /// `on_interrupt-N` (N counts the run's custom interrupts); either way prefixed `custom:`.
+    static func customInterrupt(_ value: JSONValue, index: Int) -> AGUIEvent.Interrupt {
+        var value = value
+        if case let .string(text) = value, let parsed = try? JSONValue(parsing: text), parsed.objectValue != nil {
+            value = parsed
+        }
+        let prefix = AGUIWire.customInterruptPrefix
+        guard value.objectValue != nil else {
+            return AGUIEvent.Interrupt(
+                id: "\(prefix)on_interrupt-\(index)", reason: "on_interrupt",
+                message: value.stringValue ?? value.jsonText)
+        }
+        func text(_ keys: String...) -> String? { keys.lazy.compactMap { value[$0]?.stringValue }.first }
+        let arguments: String? =
+            switch value["args"] ?? value["arguments"] {
+            case nil, .null?: nil
+            case let .string(text)?: text
+            case let other?: other.jsonText
+            }
+        return AGUIEvent.Interrupt(
+            id: prefix + (text("id") ?? "on_interrupt-\(index)"), reason: text("reason") ?? "on_interrupt",
+            message: text("message", "question", "prompt", "content", "title"),
+            toolCallID: text("toolCallId"), toolName: text("toolName", "tool"), arguments: arguments,
+            responseSchema: value["responseSchema"].flatMap { $0.isNull ? nil : $0 },
+            expiresAt: text("expiresAt"))
     }
 
     private mutating func startReasoning(_ id: String, _ violation: (String) -> Violation) throws(Violation) {
@@ -523,7 +699,30 @@ struct AGUIRun: Sendable {
     private mutating func finish(_ end: RunEnd) -> [RunUpdate] {
         phase = .ended
         self.end = end
-        return [.finished(end)]
+        return records() + [.finished(end)]
+    }
+
+    /// What the run leaves on record when it ends: subagents still running (`unfinished`, with what
+    /// they did), then each activity message's latest content.
+    private mutating func records() -> [RunUpdate] {
+        var updates: [RunUpdate] = []
+        for id in subagentOrder where openSubagents.contains(id) {
+            guard var record = subagents[id] else { continue }
+            record.status = "unfinished"
+            subagents[id] = record
+            updates.append(.custom(record.json(full: true)))
+        }
+        openSubagents = []
+        for id in activityOrder {
+            guard let activity = activities[id] else { continue }
+            updates.append(
+                .custom(
+                    JSONValue.object([
+                        "type": "ACTIVITY", "messageId": .string(id), "activityType": .string(activity.type),
+                        "content": activity.content,
+                    ]).jsonText))
+        }
+        return updates
     }
 
     private mutating func fail(_ violation: Violation) -> [RunUpdate] {

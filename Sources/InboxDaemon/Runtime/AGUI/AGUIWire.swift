@@ -9,6 +9,8 @@ enum AGUIWire {
     struct RunAgentInput: Encodable, Sendable {
         var threadId: String
         var runId: String
+        /// The protocol version Letterbox speaks (1.0 requires a consumer to declare it).
+        var protocolVersion: String = AGUIWire.protocolVersion
         var state: JSONValue?
         var messages: [Message]
         var tools: [Tool] = []
@@ -75,6 +77,14 @@ enum AGUIWire {
         var payload: JSONValue?
     }
 
+    /// The AG-UI version this client implements, declared on every request.
+    static let protocolVersion = "1.0"
+
+    /// The prefix of the approval runtime id of an interrupt that arrived as a `CUSTOM` event
+    /// (`on_interrupt`, the LangGraph / dojo / Mastra dialect) rather than in RUN_FINISHED: such an
+    /// interrupt is answered through `forwardedProps.command.resume`, not a `resume` entry.
+    static let customInterruptPrefix = "custom:"
+
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         // Sorted keys make the same request the same bytes, so a resume repeated after a crash is
@@ -87,7 +97,8 @@ enum AGUIWire {
 /// An AG-UI event, read from one SSE `data:` block. Only what Letterbox uses is kept; unknown event
 /// types are `unknown` (the protocol grows; a client must not fail on a new event).
 enum AGUIEvent: Sendable, Hashable {
-    case runStarted(threadID: String, runID: String)
+    /// `protocolVersion` is the producer's declaration (AG-UI 1.0), nil when it sent none.
+    case runStarted(threadID: String, runID: String, protocolVersion: String? = nil)
     case runFinished(RunFinished)
     case runError(message: String, code: String?)
     case stepStarted(String)
@@ -110,8 +121,18 @@ enum AGUIEvent: Sendable, Hashable {
     case reasoningMessageContent(messageID: String, delta: String)
     case reasoningMessageEnd(messageID: String)
     case reasoningMessageChunk(messageID: String?, delta: String?)
-    /// `REASONING_ENCRYPTED_VALUE`, `ACTIVITY_*`: valid, and nothing Letterbox records.
+    /// `REASONING_ENCRYPTED_VALUE`: valid, and nothing Letterbox records (it is never sent back).
     case ignored(type: String)
+    /// `ACTIVITY_SNAPSHOT`: an activity message's content; `replace: false` keeps content already there.
+    case activitySnapshot(messageID: String, activityType: String, content: JSONValue, replace: Bool)
+    /// `ACTIVITY_DELTA`: an RFC 6902 patch to an activity message's content.
+    case activityDelta(messageID: String, activityType: String, patch: JSONValue)
+    /// `SUBAGENT_STARTED`: later events carrying `subagentRunId` are the subagent's work.
+    case subagentStarted(Subagent)
+    /// `SUBAGENT_FINISHED`: `suspended` when it waits for the run's interrupts (`interruptIDs`).
+    case subagentFinished(subagentRunID: String, suspended: Bool, interruptIDs: [String], result: JSONValue?)
+    /// `SUBAGENT_ERROR`: the subagent failed; the run may go on.
+    case subagentError(subagentRunID: String, message: String, code: String?)
     /// Deprecated `THINKING_*` events, read as reasoning.
     case thinkingStart
     case thinkingEnd
@@ -121,6 +142,15 @@ enum AGUIEvent: Sendable, Hashable {
     case custom(name: String, value: JSONValue)
     case raw(event: JSONValue, source: String?)
     case unknown(type: String)
+
+    /// A subagent invocation, as SUBAGENT_STARTED announces it.
+    struct Subagent: Sendable, Hashable {
+        var id: String
+        var name: String
+        var description: String?
+        var parentSubagentRunID: String?
+        var parentToolCallID: String?
+    }
 
     /// How a run finished.
     struct RunFinished: Sendable, Hashable {
@@ -180,6 +210,11 @@ enum AGUIEvent: Sendable, Hashable {
         case .reasoningMessageEnd: "REASONING_MESSAGE_END"
         case .reasoningMessageChunk: "REASONING_MESSAGE_CHUNK"
         case let .ignored(type): type
+        case .activitySnapshot: "ACTIVITY_SNAPSHOT"
+        case .activityDelta: "ACTIVITY_DELTA"
+        case .subagentStarted: "SUBAGENT_STARTED"
+        case .subagentFinished: "SUBAGENT_FINISHED"
+        case .subagentError: "SUBAGENT_ERROR"
         case .thinkingStart: "THINKING_START"
         case .thinkingEnd: "THINKING_END"
         case .thinkingTextMessageStart: "THINKING_TEXT_MESSAGE_START"
@@ -213,6 +248,21 @@ enum AGUIEvent: Sendable, Hashable {
         return try decode(value, dialect: dialect)
     }
 
+    /// Reads one event's JSON text, with the subagent it is attributed to (`attribution`).
+    static func decodeAttributed(_ data: String, dialect: AGUIDialect) throws(Malformed) -> (AGUIEvent, String?) {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: data)
+        } catch {
+            throw Malformed(
+                type: nil,
+                reason:
+                    "an event is not valid JSON (\(error.reason)): \(HTTPTransport.excerpt(Array(data.utf8), limit: 80))"
+            )
+        }
+        return (try decode(value, dialect: dialect), attribution(value))
+    }
+
     static func decode(_ value: JSONValue, dialect: AGUIDialect) throws(Malformed) -> AGUIEvent {
         guard let fields = value.objectValue else {
             throw Malformed(type: nil, reason: "an event is \(JSONPatch.kind(value)), not a JSON object")
@@ -223,7 +273,9 @@ enum AGUIEvent: Sendable, Hashable {
         let read = FieldReader(type: type, fields: fields)
         switch type {
         case "RUN_STARTED":
-            return .runStarted(threadID: try read.string("threadId"), runID: try read.string("runId"))
+            return .runStarted(
+                threadID: try read.string("threadId"), runID: try read.string("runId"),
+                protocolVersion: try read.optionalString("protocolVersion"))
         case "RUN_FINISHED":
             return .runFinished(try runFinished(read, dialect: dialect))
         case "RUN_ERROR":
@@ -276,8 +328,46 @@ enum AGUIEvent: Sendable, Hashable {
         case "REASONING_MESSAGE_CHUNK":
             return .reasoningMessageChunk(
                 messageID: try read.optionalString("messageId"), delta: try read.optionalString("delta"))
-        case "REASONING_ENCRYPTED_VALUE", "ACTIVITY_SNAPSHOT", "ACTIVITY_DELTA":
+        case "REASONING_ENCRYPTED_VALUE":
             return .ignored(type: type)
+        case "ACTIVITY_SNAPSHOT":
+            guard let content = fields["content"], content.objectValue != nil else {
+                throw Malformed(type: type, reason: "has no 'content' object")
+            }
+            let replace: Bool
+            switch fields["replace"] {
+            case nil, .null?: replace = true
+            case let .bool(flag)?: replace = flag
+            case let other?: throw Malformed(type: type, reason: "'replace' is \(JSONPatch.kind(other)), not a boolean")
+            }
+            return .activitySnapshot(
+                messageID: try read.string("messageId"), activityType: try read.string("activityType"),
+                content: content, replace: replace)
+        case "ACTIVITY_DELTA":
+            guard let patch = fields["patch"], patch.arrayValue != nil else {
+                throw Malformed(type: type, reason: "has no 'patch' array (RFC 6902)")
+            }
+            return .activityDelta(
+                messageID: try read.string("messageId"), activityType: try read.string("activityType"), patch: patch)
+        case "SUBAGENT_STARTED":
+            return .subagentStarted(
+                Subagent(
+                    id: try read.string("subagentRunId"), name: try read.string("name"),
+                    description: try read.optionalString("description"),
+                    parentSubagentRunID: try read.optionalString("parentSubagentRunId"),
+                    parentToolCallID: try read.optionalString("parentToolCallId")))
+        case "SUBAGENT_FINISHED":
+            let id = try read.string("subagentRunId")
+            let outcome = fields["outcome"].flatMap { $0.isNull ? nil : $0 }
+            let suspended = outcome?["type"]?.stringValue == "suspended"
+            let interrupts = outcome?["interruptIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            return .subagentFinished(
+                subagentRunID: id, suspended: suspended, interruptIDs: interrupts,
+                result: fields["result"].flatMap { $0.isNull ? nil : $0 })
+        case "SUBAGENT_ERROR":
+            return .subagentError(
+                subagentRunID: try read.string("subagentRunId"), message: try read.string("message"),
+                code: try read.optionalString("code"))
         case "THINKING_START": return .thinkingStart
         case "THINKING_END": return .thinkingEnd
         case "THINKING_TEXT_MESSAGE_START": return .thinkingTextMessageStart
@@ -291,6 +381,15 @@ enum AGUIEvent: Sendable, Hashable {
         default:
             return .unknown(type: type)
         }
+    }
+
+    /// The subagent an attributable event belongs to (AG-UI 1.0 `subagentRunId`); nil for the parent
+    /// agent's own events. SUBAGENT_* events name the subagent itself, not an enclosing one.
+    static func attribution(_ value: JSONValue) -> String? {
+        guard let type = value["type"]?.stringValue, !type.hasPrefix("SUBAGENT_"), !type.hasPrefix("RUN_") else {
+            return nil
+        }
+        return value["subagentRunId"]?.stringValue
     }
 
     /// A tool result's content as text: a string as it is; AG-UI 1.0's list of content parts with
