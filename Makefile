@@ -88,19 +88,21 @@ bench-daemon: deps
 	.build/release/letterbox-bench daemon
 
 ## fuzz: libFuzzer with AddressSanitizer (swift build --sanitize=fuzzer --sanitize=address) on each parser
-## that reads others' bytes, FUZZ_RUNS
-## inputs each (default 10^6), from the committed seeds in Tests/Fuzz/Corpus; crashes go to
+## that reads others' bytes, FUZZ_RUNS inputs each (default 10^6), from the committed seeds in
+## Tests/Fuzz/Corpus; FUZZ_SECONDS=N stops each target after N seconds instead. Crashes go to
 ## .build-fuzz/crashes/ (docs/reliability.md). `make test` runs a short mutation-loop pass.
 FUZZ_TARGETS := front-matter journal-line sse approval-form filename
 FUZZ_RUNS    ?= 1000000
+FUZZ_SECONDS ?= 0
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DLIBFUZZER \
 	  --product letterbox-fuzz
 	@mkdir -p .build-fuzz/crashes
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build-fuzz/corpus/$$t; \
-	  echo "== $$t: $(FUZZ_RUNS) inputs"; \
-	  SWIFT_BACKTRACE=enable=no LETTERBOX_FUZZ_TARGET=$$t .build-fuzz/release/letterbox-fuzz -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 \
+	  echo "== $$t: $(FUZZ_RUNS) inputs$(if $(filter-out 0,$(FUZZ_SECONDS)), or $(FUZZ_SECONDS) s)"; \
+	  SWIFT_BACKTRACE=enable=no LETTERBOX_FUZZ_TARGET=$$t .build-fuzz/release/letterbox-fuzz -runs=$(FUZZ_RUNS) \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$t- \
 	    .build-fuzz/corpus/$$t Tests/Fuzz/Corpus/$$t > .build-fuzz/$$t.log 2>&1; status=$$?; \
 	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|SUMMARY)|Fatal error' .build-fuzz/$$t.log; \

@@ -94,7 +94,8 @@ struct CrashLoopTests {
             let last = try DaemonProcess.start(scratch, runtimeURL: runtime.baseURL, arguments: ["--no-site"])
             try await last.waitUntilReady(timeout: .seconds(60))
             var answering = 0
-            let settled = await Self.poll(timeout: .seconds(Double(60 + sent.count))) {
+            // Every 250 ms: each look folds every thread's journal, thousands of lines in the long tier.
+            let settled = await Self.poll(timeout: .seconds(Double(60 + sent.count)), every: .milliseconds(250)) {
                 answering += 1
                 controls += try Self.answerApprovals(scratch, round: kills + answering, random: &random)
                 return try Self.threads.allSatisfy { thread, _ in
@@ -134,12 +135,15 @@ struct CrashLoopTests {
         }
     }
 
-    /// Polls `condition` every 20 ms until it holds or `timeout` passes (no issue recorded: the caller decides).
-    static func poll(timeout: Duration, _ condition: () async throws -> Bool) async -> Bool {
+    /// Polls `condition` every `interval` until it holds or `timeout` passes (no issue recorded: the caller
+    /// decides).
+    static func poll(
+        timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+    ) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: interval)
         }
         return false
     }
@@ -196,10 +200,13 @@ struct CrashLoopChecker {
     {
         var check = CrashLoopChecker()
         check.effects = effects.count
+        // Each thread's journal is read and folded once (the long tier's are thousands of lines).
+        var states: [String: ThreadState] = [:]
+        for thread in Set(sent.map(\.thread)) { states[thread] = try scratch.state(thread) }
         let accepted = Dictionary(grouping: effects.filter { $0.kind == .messageAccepted }) { $0.content ?? "" }
         for message in sent {
             let count = accepted[message.text]?.count ?? 0
-            let delivery = try scratch.state(message.thread).message(message.id)?.delivery
+            let delivery = states[message.thread]?.message(message.id)?.delivery
             if count == 0 || delivery != .replied {
                 check.lost.append("\(message.thread)/\(message.id): \(count) accepted, \(String(describing: delivery))")
             }
@@ -218,7 +225,7 @@ struct CrashLoopChecker {
         for (key, list) in byKey where list.count > 1 { check.duplicateEffects.append("key \(key) x\(list.count)") }
         let threads = Set(sent.map(\.thread))
         for thread in threads.sorted() {
-            let state = try scratch.state(thread)
+            guard let state = states[thread] else { continue }
             let runsPerMessage = Dictionary(grouping: state.runs.values) { $0.message }
             for (message, runs) in runsPerMessage where runs.count > 1 {
                 check.duplicateReplies.append("\(thread)/\(message): \(runs.count) runs")
