@@ -91,10 +91,38 @@ public enum CanonicalJSON {
         _ line: some Collection<UInt8>,
         field: (String, Value) throws(DecodingError) -> Void
     ) throws(DecodingError) {
-        let bytes = Array(line)
+        func scanned(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Bool, DecodingError> {
+            Result { () throws(DecodingError) in
+                try scan(bytes) { (key, value, _) throws(DecodingError) in try field(key, value) }
+            }
+        }
+        if let result = line.withContiguousStorageIfAvailable(scanned) {
+            _ = try result.get()
+        } else {
+            _ = try Array(line).withUnsafeBufferPointer(scanned).get()
+        }
+    }
+
+    /// Scans one flat object in `bytes`, calling `field` with each key, its value and the field's byte
+    /// range (from the key's opening quote to the end of the value), in the order they appear.
+    ///
+    /// Returns whether the object is in canonical form as far as its bytes alone can tell: no
+    /// whitespace, keys in strictly ascending byte order, strings escaped exactly as `appendString`
+    /// escapes them, integers as `String(Int)` prints them. (Whether the fields are the ones an encoder
+    /// would write is for the caller to say.) Errors are the same, at the same offsets, for any input.
+    static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        field: (String, Value, Range<Int>) throws(DecodingError) -> Void
+    ) throws(DecodingError) -> Bool {
         var i = 0
+        var canonical = true
         func fail(_ message: String) -> DecodingError { DecodingError(message: message, offset: i) }
-        func skipSpace() { while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13 { i += 1 } }
+        func skipSpace() {
+            while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13 {
+                i += 1
+                canonical = false
+            }
+        }
         func expect(_ byte: UInt8, _ what: String) throws(DecodingError) {
             skipSpace()
             guard i < bytes.count, bytes[i] == byte else { throw fail("expected \(what)") }
@@ -104,11 +132,11 @@ public enum CanonicalJSON {
             guard i < bytes.count, bytes[i] == 34 else { throw fail("expected a string") }
             i += 1
             let start = i
-            // Fast path: no escapes.
+            // Fast path: no escapes (always canonical).
             while i < bytes.count, bytes[i] != 34, bytes[i] != 92, bytes[i] >= 0x20 { i += 1 }
             if i < bytes.count, bytes[i] == 34 {
                 defer { i += 1 }
-                return try validated(bytes[start..<i])
+                return try validated(UnsafeBufferPointer(rebasing: bytes[start..<i]))
             }
             var out = Array(bytes[start..<i])
             while i < bytes.count {
@@ -116,21 +144,29 @@ public enum CanonicalJSON {
                 switch byte {
                 case 34:
                     i += 1
-                    return try validated(out[...])
+                    return try out.withUnsafeBufferPointer { (text) throws(DecodingError) in try validated(text) }
                 case 92:
                     i += 1
                     guard i < bytes.count else { throw fail("unfinished escape") }
                     let escape = bytes[i]
                     i += 1
                     switch escape {
-                    case 34, 92, 47: out.append(escape)
+                    case 34, 92: out.append(escape)
+                    case 47:
+                        out.append(escape)
+                        canonical = false
                     case UInt8(ascii: "b"): out.append(0x08)
                     case UInt8(ascii: "f"): out.append(0x0C)
                     case UInt8(ascii: "n"): out.append(0x0A)
                     case UInt8(ascii: "r"): out.append(0x0D)
                     case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
+                        let digits = i
                         var scalar = try hex4()
+                        // The encoder writes `\u00xx` (lowercase) only for control characters without a short form.
+                        if !isCanonicalUnicodeEscape(scalar, UnsafeBufferPointer(rebasing: bytes[digits..<i])) {
+                            canonical = false
+                        }
                         if (0xD800..<0xDC00).contains(scalar) {
                             guard i + 1 < bytes.count, bytes[i] == 92, bytes[i + 1] == UInt8(ascii: "u") else {
                                 throw fail("unpaired surrogate")
@@ -172,21 +208,31 @@ public enum CanonicalJSON {
             }
             return value
         }
-        func validated(_ slice: ArraySlice<UInt8>) throws(DecodingError) -> String {
+        func validated(_ slice: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> String {
             guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8") }
             return text
         }
         func parseInt() throws(DecodingError) -> Int {
-            let start = i
-            if i < bytes.count, bytes[i] == 45 { i += 1 }
+            var negative = false
+            if i < bytes.count, bytes[i] == 45 {
+                negative = true
+                i += 1
+            }
             let digitsStart = i
-            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 }
+            var magnitude = 0
+            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 {
+                // At most 18 digits are accepted (checked below), so this cannot overflow before the check.
+                if i - digitsStart < 18 { magnitude = magnitude * 10 + Int(bytes[i] - 48) }
+                i += 1
+            }
             guard i > digitsStart, i - digitsStart <= 18 else { throw fail("expected an integer") }
             guard !(bytes[digitsStart] == 48 && i - digitsStart > 1) else { throw fail("leading zero") }
             if i < bytes.count, bytes[i] == 46 || bytes[i] == 101 || bytes[i] == 69 {
                 throw fail("only whole numbers are allowed")
             }
-            return Int(String(decoding: bytes[start..<i], as: UTF8.self)) ?? 0
+            // `-0` reads as 0, which is written `0`.
+            if negative && magnitude == 0 { canonical = false }
+            return negative ? -magnitude : magnitude
         }
 
         try expect(123, "{")
@@ -194,9 +240,20 @@ public enum CanonicalJSON {
         if i < bytes.count, bytes[i] == 125 {
             i += 1
         } else {
+            var previousKey = 0..<0
             while true {
                 skipSpace()
+                let fieldStart = i
                 let key = try parseString()
+                // The key's raw bytes, quotes excluded; escaped keys are never known fields, so raw order will do.
+                let keyRange = (fieldStart + 1)..<(i - 1)
+                if !previousKey.isEmpty
+                    && !UnsafeBufferPointer(rebasing: bytes[previousKey]).lexicographicallyPrecedes(
+                        UnsafeBufferPointer(rebasing: bytes[keyRange]))
+                {
+                    canonical = false
+                }
+                previousKey = keyRange
                 try expect(58, ":")
                 skipSpace()
                 guard i < bytes.count else { throw fail("expected a value") }
@@ -207,7 +264,7 @@ public enum CanonicalJSON {
                 default: throw fail("values must be strings or whole numbers")
                 }
                 do {
-                    try field(key, value)
+                    try field(key, value, fieldStart..<i)
                 } catch {
                     throw DecodingError(message: error.message, offset: i)
                 }
@@ -220,5 +277,15 @@ public enum CanonicalJSON {
         }
         skipSpace()
         guard i == bytes.count else { throw fail("text after the object") }
+        return canonical
+    }
+
+    /// Whether `\\u` followed by `digits` (which read as `scalar`) is how `appendString` writes `scalar`.
+    private static func isCanonicalUnicodeEscape(_ scalar: UInt32, _ digits: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard scalar < 0x20, ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(scalar) else { return false }
+        let hex = "0123456789abcdef".utf8
+        return digits[0] == 48 && digits[1] == 48
+            && digits[2] == hex[hex.index(hex.startIndex, offsetBy: Int(scalar >> 4))]
+            && digits[3] == hex[hex.index(hex.startIndex, offsetBy: Int(scalar & 15))]
     }
 }

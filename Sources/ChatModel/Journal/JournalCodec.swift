@@ -26,8 +26,7 @@ public enum JournalCodec {
 
     /// `line` without its `,"hash":"…"` field. In a canonical line a `"` inside a string is escaped, so the
     /// unescaped key can only be the field itself, and it is never first (`actor` sorts before it).
-    private static func removingHashField(_ line: some Collection<UInt8>, hash: String) -> [UInt8]? {
-        let bytes = Array(line)
+    private static func removingHashField(_ bytes: UnsafeBufferPointer<UInt8>, hash: String) -> [UInt8]? {
         let field = Array(",\"hash\":".utf8) + CanonicalJSON.encodeString(hash)
         // A plain scan: the generic `firstRange(of:)` cost more than decoding the whole line.
         guard bytes.count >= field.count,
@@ -49,23 +48,42 @@ public enum JournalCodec {
     ///
     /// Throws a `FormatError` (no path, no line: the caller knows them) when the line is not JSON of
     /// the v1 shape, names an unknown event or field, lacks a required field, or is not in canonical form.
+    ///
+    /// The canonical form is checked while parsing, not by encoding the entry again: the scanner says
+    /// whether the bytes are canonical (no whitespace, sorted keys, the encoder's escapes and integers),
+    /// and the fields must be exactly the ones `encode` would write for the decoded entry, with the same
+    /// values. The hash is then the SHA-256 of the line's own bytes without its `hash` field.
     public static func decode(_ line: some Collection<UInt8>) throws(FormatError) -> JournalEntry {
+        if let result = line.withContiguousStorageIfAvailable({ decode(bytes: $0) }) {
+            return try result.get()
+        }
+        let copy = Array(line)
+        return try copy.withUnsafeBufferPointer { decode(bytes: $0) }.get()
+    }
+
+    private static func decode(bytes: UnsafeBufferPointer<UInt8>) -> Result<JournalEntry, FormatError> {
         var bag = JournalFieldBag()
+        bag.pairs.reserveCapacity(12)
+        var hashField: Range<Int>?
+        let lexicallyCanonical: Bool
         do throws(CanonicalJSON.DecodingError) {
-            try CanonicalJSON.decodeObject(line) { (key, value) throws(CanonicalJSON.DecodingError) in
+            lexicallyCanonical = try CanonicalJSON.scan(bytes) {
+                (key, value, range) throws(CanonicalJSON.DecodingError) in
                 guard JournalEvent.knownFields.contains(key) else {
                     throw CanonicalJSON.DecodingError(message: "unknown field '\(key)'", offset: 0)
                 }
                 guard bag.value(key) == nil else {
                     throw CanonicalJSON.DecodingError(message: "duplicate field '\(key)'", offset: 0)
                 }
+                if key == "hash" { hashField = range }
                 bag.pairs.append((key, value))
             }
         } catch {
-            throw FormatError(
-                .journal,
-                "not a valid journal line (\(error.message) at byte \(error.offset + 1)): the line was changed or damaged"
-            )
+            return .failure(
+                FormatError(
+                    .journal,
+                    "not a valid journal line (\(error.message) at byte \(error.offset + 1)): the line was changed or damaged"
+                ))
         }
         let entry: JournalEntry
         do throws(JournalFieldBag.Missing) {
@@ -73,37 +91,57 @@ public enum JournalCodec {
             guard let actor = Actor(rawValue: try bag.string("actor")) else {
                 throw JournalFieldBag.Missing(field: "actor")
             }
-            guard let ts = Timestamp(try bag.string("ts")) else { throw JournalFieldBag.Missing(field: "ts") }
+            let tsText = try bag.string("ts")
+            guard let ts = Timestamp(tsText) else { throw JournalFieldBag.Missing(field: "ts") }
             entry = JournalEntry(
                 seq: try bag.int("seq"), ts: ts, actor: actor, event: try JournalEvent(name: name, fields: bag),
                 prev: try bag.string("prev"), hash: try bag.string("hash"))
         } catch {
             if let unknown = error.unknownEvent {
                 // A renamed event is tampering, not a newer writer, when the line no longer hashes to its hash.
-                if let hash = try? bag.string("hash"), let withoutHash = removingHashField(line, hash: hash),
+                if let hash = try? bag.string("hash"), let withoutHash = removingHashField(bytes, hash: hash),
                     SHA256Hex.digest(withoutHash) != hash
                 {
-                    throw FormatError(.journal, "hash does not match the line's content: the line was changed")
+                    return .failure(
+                        FormatError(.journal, "hash does not match the line's content: the line was changed"))
                 }
-                throw FormatError(
-                    .journal,
-                    "unknown event '\(unknown)': this journal was written by a newer Letterbox; upgrade to read it")
+                return .failure(
+                    FormatError(
+                        .journal,
+                        "unknown event '\(unknown)': this journal was written by a newer Letterbox; upgrade to read it"
+                    ))
             }
-            throw FormatError(
-                .journal,
-                "field '\(error.field)' is missing or has a value this version does not know: the line was changed or damaged"
-            )
+            return .failure(
+                FormatError(
+                    .journal,
+                    "field '\(error.field)' is missing or has a value this version does not know: the line was changed or damaged"
+                ))
         }
-        // One encoding serves both checks: the line without its hash field must be exactly the canonical
-        // encoding of what was decoded (nothing added, retyped or reformatted), and its SHA-256 must be the hash.
-        let base = CanonicalJSON.encode(baseFields(entry))
-        guard let withoutHash = removingHashField(line, hash: entry.hash), withoutHash.elementsEqual(base) else {
-            throw FormatError(
-                .journal, "the line is not in canonical form (a field was added, changed in type, or reformatted)")
+        // Canonical means: canonical bytes, `hash` not first (a comma before it), a time written as
+        // `description` writes it, and exactly the event's own fields with the values it would write
+        // (a field the event does not have, a value it would normalize, or a default it would leave out
+        // all make the line differ from `encode(entry)`).
+        guard lexicallyCanonical, let hashField, hashField.lowerBound > 1, bytes[hashField.lowerBound - 1] == 44,
+            entry.ts.isDescription(of: bag.optionalString("ts")), hasExactlyTheEventsFields(bag, entry.event)
+        else {
+            return .failure(
+                FormatError(
+                    .journal, "the line is not in canonical form (a field was added, changed in type, or reformatted)"))
         }
-        guard SHA256Hex.digest(base) == entry.hash else {
-            throw FormatError(.journal, "hash does not match the line's content: the line was changed")
+        let before = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<(hashField.lowerBound - 1)]))
+        let after = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[hashField.upperBound...]))
+        guard SHA256Hex.matches(entry.hash, before, after) else {
+            return .failure(FormatError(.journal, "hash does not match the line's content: the line was changed"))
         }
-        return entry
+        return .success(entry)
+    }
+
+    /// Whether the decoded fields are the five every line has plus exactly `event.fields`, value for value.
+    private static func hasExactlyTheEventsFields(_ bag: JournalFieldBag, _ event: JournalEvent) -> Bool {
+        let fields = event.fields
+        // seq, ts, actor, prev and hash were read with their types; event.fields never holds them.
+        guard bag.pairs.count == fields.count + 5 else { return false }
+        for (key, value) in fields where bag.value(key) != value { return false }
+        return true
     }
 }

@@ -49,12 +49,55 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// `YYYY-MM-DDTHH:MM:SS.fffZ`.
     public var description: String {
+        if let text = withDescriptionBytes({ String(decoding: $0, as: UTF8.self) }) { return text }
+        // Years outside 0...9999 (never parsed from a journal; only from arithmetic) keep the general form.
         let (days, dayMillis) = milliseconds.floorDividedAndRemainder(by: 86_400_000)
         let (year, month, day) = Self.civilFromDays(days)
         let ms = dayMillis % 1000
         let seconds = dayMillis / 1000
         return
             "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(ms, 3))Z"
+    }
+
+    /// Whether `text` is exactly `description` (how the journal's canonical form writes this time),
+    /// without building the string.
+    public func isDescription(of text: String?) -> Bool {
+        guard var text else { return false }
+        return text.withUTF8 { written in
+            withDescriptionBytes { $0.elementsEqual(written) } ?? (written.elementsEqual(description.utf8))
+        }
+    }
+
+    /// Calls `body` with the 24 bytes of `description` when the year has four digits; nil otherwise.
+    private func withDescriptionBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let (days, dayMillis) = milliseconds.floorDividedAndRemainder(by: 86_400_000)
+        let (year, month, day) = Self.civilFromDays(days)
+        guard (0...9999).contains(year) else { return nil }
+        let seconds = dayMillis / 1000
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            func put(_ value: Int64, at offset: Int, width: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(48 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 0, width: 4)
+            buffer[4] = 45
+            put(month, at: 5, width: 2)
+            buffer[7] = 45
+            put(day, at: 8, width: 2)
+            buffer[10] = 84
+            put(seconds / 3600, at: 11, width: 2)
+            buffer[13] = 58
+            put(seconds / 60 % 60, at: 14, width: 2)
+            buffer[16] = 58
+            put(seconds % 60, at: 17, width: 2)
+            buffer[19] = 46
+            put(dayMillis % 1000, at: 20, width: 3)
+            buffer[23] = 90
+            return body(UnsafeBufferPointer(buffer))
+        }
     }
 
     /// `YYYY-MM-DD HH:MM UTC`, for pages.
