@@ -1,5 +1,6 @@
 import ChatModel
 import Foundation
+import Dispatch
 import InboxStore
 import LetterboxTestSupport
 import ReferenceRuntime
