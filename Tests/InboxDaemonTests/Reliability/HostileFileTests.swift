@@ -1,5 +1,6 @@
 import ChatModel
 import Foundation
+import Glibc
 import InboxStore
 import LetterboxTestSupport
 import ReferenceRuntime
