@@ -171,7 +171,8 @@ struct DecisionDaemonTests {
                 }
             }
             #expect(throws: FormatError.self, "respond needs the answer") {
-                try Outbox.decide(ControlRequest(action: .respond), thread: "runbook", stamp: "t1", in: scratch.workspace)
+                try Outbox.decide(
+                    ControlRequest(action: .respond), thread: "runbook", stamp: "t1", in: scratch.workspace)
             }
             let decided = try Outbox.decide(
                 ControlRequest(action: .respond, note: "after 22:00 UTC"), thread: "runbook", stamp: "t2",
@@ -184,7 +185,8 @@ struct DecisionDaemonTests {
             #expect(scratch.read("runbook/when.reply.md")?.contains("You answered: after 22:00 UTC") == true)
             #expect(Self.status(scratch.read("runbook/when.reply.approval-1.md")) == "responded")
             #expect(throws: ControlPlan.Refusal.self) {
-                try Outbox.decide(ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
+                try Outbox.decide(
+                    ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
             }
         }
     }

@@ -211,8 +211,9 @@ struct AGUITests {
 
             let cancelID = try #require(
                 ((try Self.events(
-                    try await run(runtime, "operator", Self.input(thread: "t-ask-2", question: "ask: Which day?")))
-                    .last?["outcome"] as? [String: Any])?["interrupts"] as? [[String: Any]])?.first?["id"] as? String)
+                    try await run(runtime, "operator", Self.input(thread: "t-ask-2", question: "ask: Which day?"))
+                )
+                .last?["outcome"] as? [String: Any])?["interrupts"] as? [[String: Any]])?.first?["id"] as? String)
             let cancelled = try Self.events(
                 try await run(
                     runtime, "operator",

@@ -194,7 +194,8 @@ struct ChatStoreTests {
         #expect(store.message(asking.id)?.status == .complete)
         let carriesOn = store.finishToolCall(run: 1, result: nil, now: Self.at(5))
         #expect(carriesOn, "no tool message: the run carries on")
-        let replied = store.appendReply(run: 1, text: DemoAgent.respondedOutcome("db-2"), complete: true, now: Self.at(6))
+        let replied = store.appendReply(
+            run: 1, text: DemoAgent.respondedOutcome("db-2"), complete: true, now: Self.at(6))
         #expect(replied)
         #expect(DemoAgent.outcome(.responded(answer: "db-2"), note: nil).hasPrefix("You answered: db-2"))
         store.finish(1)

@@ -136,7 +136,8 @@ struct RunTests {
         }
     }
 
-    @Test("Operator agent asked a question (ask:): no tool call; only respond and cancel; the answer quotes the response")
+    @Test(
+        "Operator agent asked a question (ask:): no tool call; only respond and cancel; the answer quotes the response")
     func question() async throws {
         try await withRuntime { runtime in
             let posted = try await runtime.post("ask: Which host should I restart?", agent: "operator")

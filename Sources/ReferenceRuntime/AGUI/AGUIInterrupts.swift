@@ -65,7 +65,8 @@ actor AGUIInterrupts {
                     return .refuse(
                         code: "invalid_payload",
                         message:
-                            "'\(answer.interruptId)' asks a question, not for approval; answer it with text, or cancel it")
+                            "'\(answer.interruptId)' asks a question, not for approval; answer it with text, or cancel it"
+                    )
                 }
                 guard answer.payload?.answer != nil else {
                     return .refuse(
