@@ -115,6 +115,103 @@ struct DecisionDaemonTests {
         }
     }
 
+    /// Ticks Respond in an approval file and writes `answer` below its Note line.
+    static func respond(_ scratch: Scratch, _ file: String, answer: String) throws {
+        let text = try #require(scratch.read(file))
+        #expect(text.contains("- [ ] Respond"), "a question offers Respond")
+        let ticked = text.replacingOccurrences(of: "- [ ] Respond", with: "- [x] Respond")
+        try scratch.write(file, ticked + (ticked.hasSuffix("\n") ? "" : "\n") + "\n" + answer + "\n")
+    }
+
+    @Test("Control plane, by file: a question offers only Respond and Cancel; the answer reaches the reply")
+    func respondByFile() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("runbook", agent: "operator")
+        try await DaemonHarness.run(scratch) { runtime in
+            try scratch.write("runbook/which.md", "ask: Which host should I restart?")
+            await scratch.waitUntil("the question") { scratch.exists("runbook/which.reply.approval-1.md") }
+            let request = try #require(scratch.read("runbook/which.reply.approval-1.md"))
+            #expect(request.contains("Which host should I restart?"))
+            #expect(request.contains("- [ ] Respond") && request.contains("- [ ] Cancel"))
+            #expect(!request.contains("Approve") && !request.contains("- [ ] Reject") && !request.contains("Edit"))
+            #expect(!scratch.exists("runbook/which.reply.tool-1.md"), "a question proposes no tool call")
+            // Respond with nothing written is not ready: journaled, nothing sent.
+            try scratch.write(
+                "runbook/which.reply.approval-1.md",
+                request.replacingOccurrences(of: "- [ ] Respond", with: "- [x] Respond"))
+            await scratch.waitUntil("not ready") {
+                try scratch.state("runbook").approval("which.reply.approval-1")?.invalidAnswers.isEmpty == false
+            }
+            #expect(await runtime.effects(.approvalAnswered).isEmpty)
+            try scratch.write("runbook/which.reply.approval-1.md", request)
+            try Self.respond(scratch, "runbook/which.reply.approval-1.md", answer: "db-2, the replica")
+            await scratch.waitUntil("the run completes") {
+                try scratch.state("runbook").message("which")?.delivery == .replied
+            }
+            #expect(scratch.read("runbook/which.reply.md")?.contains("You answered: db-2, the replica") == true)
+            #expect(Self.status(scratch.read("runbook/which.reply.approval-1.md")) == "responded")
+            #expect(await runtime.effects(.approvalAnswered).map(\.content) == ["respond"])
+            let answer = try #require(try scratch.state("runbook").approval("which.reply.approval-1")?.answer)
+            #expect(answer.decision == .respond && answer.note == "db-2, the replica")
+        }
+    }
+
+    @Test("Control plane, by the CLI's path: respond answers a question; approve and reject are refused for it")
+    func respondByCommand() async throws {
+        let scratch = try Scratch()
+        try scratch.thread("runbook", agent: "operator")
+        try await DaemonHarness.run(scratch) { runtime in
+            try scratch.write("runbook/when.md", "ask: When may I restart the backup?")
+            await scratch.waitUntil("the question") { try scratch.state("runbook").pendingApprovals.count == 1 }
+            for action in [ControlRequest.Action.approve, .reject] {
+                #expect(throws: FormatError.self) {
+                    try Outbox.decide(
+                        ControlRequest(action: action, note: "now"), thread: "runbook", stamp: "t0",
+                        in: scratch.workspace)
+                }
+            }
+            #expect(throws: FormatError.self, "respond needs the answer") {
+                try Outbox.decide(
+                    ControlRequest(action: .respond), thread: "runbook", stamp: "t1", in: scratch.workspace)
+            }
+            let decided = try Outbox.decide(
+                ControlRequest(action: .respond, note: "after 22:00 UTC"), thread: "runbook", stamp: "t2",
+                in: scratch.workspace)
+            #expect(decided.approval == "when.reply.approval-1")
+            await scratch.waitUntil("the run completes") {
+                try scratch.state("runbook").message("when")?.delivery == .replied
+            }
+            #expect(await runtime.effects(.approvalAnswered).map(\.content) == ["respond"])
+            #expect(scratch.read("runbook/when.reply.md")?.contains("You answered: after 22:00 UTC") == true)
+            #expect(Self.status(scratch.read("runbook/when.reply.approval-1.md")) == "responded")
+            #expect(throws: ControlPlan.Refusal.self) {
+                try Outbox.decide(
+                    ControlRequest(action: .cancel), thread: "runbook", stamp: "t3", in: scratch.workspace)
+            }
+        }
+    }
+
+    @Test("Reference AG-UI: a question (input interrupt, no tool call) is answered by Respond; the text goes back")
+    func referenceAGUIRespond() async throws {
+        let scratch = try Scratch(extraConfig: ReferenceAGUITests.config)
+        try scratch.thread("runbook", agent: "operator")
+        try await DaemonHarness.run(scratch, streamInterval: .milliseconds(10), runtimePath: "/ag-ui") { runtime in
+            try scratch.write("runbook/which.md", "ask: Which host should I restart?")
+            await scratch.waitUntil("the question") { scratch.exists("runbook/which.reply.approval-1.md") }
+            let request = try #require(scratch.read("runbook/which.reply.approval-1.md"))
+            #expect(request.contains("Which host should I restart?"))
+            #expect(request.contains("- [ ] Respond") && request.contains("- [ ] Cancel"))
+            #expect(!request.contains("Approve") && !request.contains("Edit"), "no approved in the responseSchema")
+            try Self.respond(scratch, "runbook/which.reply.approval-1.md", answer: "db-2")
+            await scratch.waitUntil("the run completes") {
+                try ReferenceAGUITests.run(scratch, "runbook", "which")?.status == .complete
+            }
+            #expect(scratch.read("runbook/which.reply.md")?.contains("You answered: db-2") == true)
+            #expect(Self.status(scratch.read("runbook/which.reply.approval-1.md")) == "responded")
+            #expect(await runtime.effects(.approvalAnswered).map(\.content) == ["respond"])
+        }
+    }
+
     @Test("pydantic-ai: an edit's editedArgs replace the call's arguments; the tool deletes the edited path")
     func pydanticEdit() async throws {
         try await AGUIPeerTests.withPydantic { scratch, peer in

@@ -164,6 +164,68 @@ struct AGUITests {
         }
     }
 
+    @Test(
+        "The operator asked a question (ask:): an input interrupt with no tool call; approval payloads are refused; the response is quoted; cancel says nothing was answered"
+    )
+    func question() async throws {
+        try await withRuntime { runtime in
+            let first = try Self.events(
+                try await run(runtime, "operator", Self.input(thread: "t-ask", question: "ask: Which host?")))
+            #expect(Self.types(first) == ["RUN_STARTED", "RUN_FINISHED"])
+            let outcome = try #require(first.last?["outcome"] as? [String: Any])
+            let interrupt = try #require((outcome["interrupts"] as? [[String: Any]])?.first)
+            #expect(interrupt["reason"] as? String == "input" && interrupt["toolCallId"] == nil)
+            #expect(interrupt["message"] as? String == "Which host?")
+            let schema = try #require(interrupt["responseSchema"] as? [String: Any])
+            #expect(schema["type"] as? String == "string" && schema["properties"] == nil)
+            let id = try #require(interrupt["id"] as? String)
+
+            for payload in [["approved": true] as [String: Any], ["approved": false, "reason": "no"]] {
+                let refused = try Self.events(
+                    try await run(
+                        runtime, "operator",
+                        Self.input(
+                            thread: "t-ask", run: "r-bad",
+                            resume: [["interruptId": id, "status": "resolved", "payload": payload]])))
+                #expect(refused.first?["code"] as? String == "invalid_payload")
+            }
+            let blank = try Self.events(
+                try await run(
+                    runtime, "operator",
+                    Self.input(
+                        thread: "t-ask", run: "r-blank",
+                        resume: [["interruptId": id, "status": "resolved", "payload": " "]])))
+            #expect(blank.first?["code"] as? String == "invalid_payload")
+
+            let answered = try Self.events(
+                try await run(
+                    runtime, "operator",
+                    Self.input(
+                        thread: "t-ask", run: "r1.resume",
+                        resume: [["interruptId": id, "status": "resolved", "payload": "db-2, please"]])))
+            #expect(
+                Self.types(answered) == [
+                    "RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED",
+                ])
+            #expect((answered[2]["delta"] as? String)?.hasPrefix("You answered: db-2, please") == true)
+
+            let cancelID = try #require(
+                ((try Self.events(
+                    try await run(runtime, "operator", Self.input(thread: "t-ask-2", question: "ask: Which day?"))
+                )
+                .last?["outcome"] as? [String: Any])?["interrupts"] as? [[String: Any]])?.first?["id"] as? String)
+            let cancelled = try Self.events(
+                try await run(
+                    runtime, "operator",
+                    Self.input(
+                        thread: "t-ask-2", run: "r2.resume", resume: [["interruptId": cancelID, "status": "cancelled"]])
+                ))
+            #expect(cancelled.compactMap { $0["delta"] as? String }.joined().contains("nothing was answered"))
+            let answers = try await runtime.effects().filter { $0.kind == .approvalAnswered }.map(\.content)
+            #expect(answers == ["respond", "cancel"])
+        }
+    }
+
     @Test("Unknown agents are 404, agents without the chat scope and runs without a user message get RUN_ERROR")
     func refusals() async throws {
         try await withRuntime { runtime in

@@ -143,6 +143,82 @@ struct ChatStoreTests {
         }
     }
 
+    @Test("The operator asks when the message's first line starts with ask:, and only then")
+    func questionRule() {
+        #expect(DemoAgent.question(for: "ask: Which host should I restart?") == "Which host should I restart?")
+        #expect(DemoAgent.question(for: "\n  ASK:which one?\nmore text") == "which one?")
+        #expect(DemoAgent.question(for: "ask:") == "What should I do next?")
+        #expect(DemoAgent.question(for: "Restart the backup?") == nil, "a question mark alone is a request")
+        #expect(DemoAgent.question(for: "Restart it.\nask: later") == nil, "only the first line counts")
+    }
+
+    @Test("A question offers respond and cancel only; respond needs text and resumes with it; cancel ends it")
+    func questions() throws {
+        var store = ChatStore(maxContentBytes: 1024, pageSize: 10)
+        _ = try store.post(Self.request("ask: Which host?", agent: "operator"), idempotencyKey: "q", now: Self.at(1))
+        let asked = store.askQuestion(run: 1, prompt: "Which host?", now: Self.at(2))
+        #expect(asked)
+        _ = store.takeOutbox()
+        let asking = try #require(try store.messages(in: "thr_000001", after: 0).last)
+        #expect(asking.role == .approval && asking.toolCall == nil)
+        #expect(asking.approval?.toolCallId == nil && asking.approval?.decisions == ["respond", "cancel"])
+        #expect(asking.approval?.argumentsSchema == nil)
+
+        func refusal(_ decision: ApprovalAnswer.Decision, note: String?, arguments: String? = nil) -> String? {
+            do {
+                _ = try store.answer(
+                    approvalId: "apr_000001", decision: decision, note: note, arguments: arguments, now: Self.at(3))
+                return nil
+            } catch let error as APIError { return error.code } catch { return "\(error)" }
+        }
+        #expect(refusal(.approve, note: nil) == "decision_not_offered")
+        #expect(refusal(.reject, note: "no") == "decision_not_offered")
+        #expect(refusal(.edit, note: nil, arguments: #"{"host":"db-2","service":"backup"}"#) == "decision_not_offered")
+        #expect(refusal(.respond, note: nil) == "missing_field")
+        #expect(refusal(.respond, note: "  \n") == "missing_field")
+        let refusedJobs = store.takeOutbox().jobs
+        #expect(refusedJobs.isEmpty, "nothing refused resumes the run")
+
+        let record = try store.answer(
+            approvalId: "apr_000001", decision: .respond, note: "db-2", arguments: nil, now: Self.at(4))
+        #expect(record.status == .approved && record.decision == "respond" && record.note == "db-2")
+        #expect(record.toolCallId == nil)
+        let respondedJobs = store.takeOutbox().jobs
+        #expect(
+            respondedJobs == [
+                .resume(
+                    .init(runId: 1, agent: .operator, question: "ask: Which host?"),
+                    verdict: .responded(answer: "db-2"), note: "db-2")
+            ])
+        #expect(store.message(asking.id)?.approval?.status == .approved)
+        #expect(store.message(asking.id)?.status == .complete)
+        let carriesOn = store.finishToolCall(run: 1, result: nil, now: Self.at(5))
+        #expect(carriesOn, "no tool message: the run carries on")
+        let replied = store.appendReply(
+            run: 1, text: DemoAgent.respondedOutcome("db-2"), complete: true, now: Self.at(6))
+        #expect(replied)
+        #expect(DemoAgent.outcome(.responded(answer: "db-2"), note: nil).hasPrefix("You answered: db-2"))
+        store.finish(1)
+
+        _ = try store.post(
+            Self.request("ask: Which day?", agent: "operator", thread: "thr_000001"), idempotencyKey: "q2",
+            now: Self.at(7))
+        let askedAgain = store.askQuestion(run: 2, prompt: "Which day?", now: Self.at(8))
+        #expect(askedAgain)
+        _ = store.takeOutbox()
+        let cancelled = try store.answer(
+            approvalId: "apr_000002", decision: .cancel, note: nil, arguments: nil, now: Self.at(9))
+        #expect(cancelled.status == .cancelled)
+        let cancelledJobs = store.takeOutbox().jobs
+        #expect(
+            cancelledJobs == [
+                .resume(
+                    .init(runId: 2, agent: .operator, question: "ask: Which day?"), verdict: .questionCancelled,
+                    note: nil)
+            ])
+        #expect(DemoAgent.outcome(.questionCancelled, note: nil).contains("nothing was answered"))
+    }
+
     @Test(
         "Timestamps print RFC 3339 UTC with milliseconds and parse back",
         arguments: [

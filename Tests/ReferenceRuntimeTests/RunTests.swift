@@ -136,6 +136,76 @@ struct RunTests {
         }
     }
 
+    @Test(
+        "Operator agent asked a question (ask:): no tool call; only respond and cancel; the answer quotes the response")
+    func question() async throws {
+        try await withRuntime { runtime in
+            let posted = try await runtime.post("ask: Which host should I restart?", agent: "operator")
+            let asked = try await runtime.follow(posted.threadId) { $0.first(.approval) != nil }
+            #expect(asked.first(.tool) == nil, "a question proposes no tool call")
+            let asking = try #require(asked.first(.approval))
+            let approval = try #require(asking.approval)
+            #expect(approval.toolCallId == nil && approval.prompt == "Which host should I restart?")
+            #expect(approval.decisions == ["respond", "cancel"] && approval.argumentsSchema == nil)
+            #expect(asking.content == "Which host should I restart?" && asking.replyTo == posted.message.id)
+
+            let path = "/external/chat/approvals/\(approval.id)"
+            for body in [#"{"decision":"approve"}"#, #"{"decision":"reject","note":"no"}"#] {
+                let refused = try await runtime.send(.POST, path, body: body)
+                #expect(refused.status == 422 && refused.errorCode == "decision_not_offered", "\(refused.text)")
+            }
+            let empty = try await runtime.send(.POST, path, body: #"{"decision":"respond"}"#)
+            #expect(empty.status == 400 && empty.errorCode == "missing_field")
+
+            let answer = try await runtime.send(.POST, path, body: #"{"decision":"respond","note":"db-2, not db-1"}"#)
+            #expect(answer.status == 200, "\(answer.text)")
+            struct Answered: Decodable { var approval: ApprovalRecord }
+            let record = try answer.json(Answered.self).approval
+            #expect(record.status == .approved && record.decision == "respond" && record.note == "db-2, not db-1")
+            #expect(record.toolCallId == nil)
+            #expect(answer.text.contains(#""toolCallId":null"#), "a question's record says it gates no tool call")
+
+            let done = try await runtime.follow(posted.threadId, after: asked.cursor) {
+                $0.first(.assistant)?.status == .complete
+            }
+            var all = asked
+            all.add(done.versions)
+            #expect(all.first(.approval)?.status == .complete)
+            let outcome = try #require(all.first(.assistant))
+            #expect(outcome.content.hasPrefix("You answered: db-2, not db-1"))
+            #expect(all.first(.tool) == nil)
+            #expect(try await runtime.effects().filter { $0.kind == .approvalAnswered }.map(\.content) == ["respond"])
+
+            // A tool call's approval still refuses respond.
+            _ = try await runtime.post("Restart it", agent: "operator", thread: posted.threadId)
+            let gated = try await runtime.follow(posted.threadId, after: all.cursor) {
+                $0.first(.approval) != nil
+            }
+            let toolApproval = try #require(gated.first(.approval)?.approval)
+            #expect(toolApproval.toolCallId != nil && !toolApproval.decisions.contains("respond"))
+            let respond = try await runtime.send(
+                .POST, "/external/chat/approvals/\(toolApproval.id)", body: #"{"decision":"respond","note":"done"}"#)
+            #expect(respond.status == 422 && respond.errorCode == "decision_not_offered")
+        }
+    }
+
+    @Test("Operator agent's question cancelled: the answer says nothing was answered")
+    func questionCancelled() async throws {
+        try await withRuntime { runtime in
+            let posted = try await runtime.post("ask: Which day?", agent: "operator")
+            let asked = try await runtime.follow(posted.threadId) { $0.first(.approval) != nil }
+            let approval = try #require(asked.first(.approval)?.approval)
+            let answer = try await runtime.send(
+                .POST, "/external/chat/approvals/\(approval.id)", body: #"{"decision":"cancel"}"#)
+            #expect(answer.status == 200)
+            let done = try await runtime.follow(posted.threadId, after: asked.cursor) {
+                $0.first(.assistant)?.status == .complete
+            }
+            #expect(done.first(.assistant)?.content.contains("nothing was answered") == true)
+            #expect(done.first(.approval)?.approval?.status == .cancelled)
+        }
+    }
+
     @Test("Operator agent: reject → the tool never runs and the answer says so")
     func reject() async throws {
         try await withRuntime { runtime in

@@ -55,9 +55,24 @@ actor AGUIInterrupts {
                 message:
                     "a resume must answer every open interrupt exactly once (\(open.sorted().joined(separator: ", ")))")
         }
+        let questions = Set(thread.open.filter(\.isQuestion).map(\.id))
         for answer in answers {
             switch answer.status {
             case "cancelled":
+                continue
+            case "resolved" where questions.contains(answer.interruptId):
+                if answer.payload?.approved != nil {
+                    return .refuse(
+                        code: "invalid_payload",
+                        message:
+                            "'\(answer.interruptId)' asks a question, not for approval; answer it with text, or cancel it"
+                    )
+                }
+                guard answer.payload?.answer != nil else {
+                    return .refuse(
+                        code: "invalid_payload",
+                        message: "the payload for '\(answer.interruptId)' needs the answer to the question (a string)")
+                }
                 continue
             case "resolved" where answer.payload?.approved != nil:
                 if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.canonicalText)

@@ -62,10 +62,15 @@ struct AGUIRoutes: Sendable {
             else { return script.refusal("unknown_interrupt", "the resume answers no open interrupt") }
             if firstTime {
                 let decision =
-                    answer.status == "cancelled"
-                    ? "cancel"
-                    : answer.payload?.approved == true
-                        ? (answer.payload?.editedArgs == nil ? "approve" : "edit") : "reject"
+                    if answer.status == "cancelled" {
+                        "cancel"
+                    } else if interrupt.isQuestion {
+                        "respond"
+                    } else if answer.payload?.approved == true {
+                        answer.payload?.editedArgs == nil ? "approve" : "edit"
+                    } else {
+                        "reject"
+                    }
                 await state.recordAGUI(
                     .approvalAnswered, key: key, thread: input.threadId, message: interrupt.id, agent: agent,
                     content: decision)

@@ -25,6 +25,13 @@ struct AGUIScript: Sendable {
         case .writer:
             return [started] + text("\(runId)-text-1", DemoAgent.writerChunks(for: question)) + [finished()]
         case .operator:
+            if let asked = DemoAgent.question(for: question) {
+                // A question: no tool call, so the interrupt has no toolCallId and its answer is text.
+                let interrupt = AGUIEvent.Interrupt(
+                    id: "\(runId)-question-1", reason: "input", message: asked, toolCallId: nil,
+                    responseSchema: Self.questionSchema)
+                return [started, .pause, finished(AGUIEvent.Outcome(type: "interrupt", interrupts: [interrupt]))]
+            }
             let messageID = "\(runId)-text-1"
             let call = "\(runId)-call-1"
             let proposal = AGUIMessage(
@@ -49,6 +56,15 @@ struct AGUIScript: Sendable {
 
     /// The run that carries on after the operator answered `interrupt` (resolved or cancelled).
     func resume(_ answer: AGUIResumeEntry, interrupt: AGUIEvent.Interrupt) -> [AGUIStep] {
+        if interrupt.isQuestion {
+            let reply =
+                if answer.status == "resolved", let response = answer.payload?.answer {
+                    DemoAgent.respondedOutcome(response)
+                } else {
+                    DemoAgent.questionCancelledOutcome()
+                }
+            return [started, .pause] + text("\(runId)-text-1", [reply]) + [finished()]
+        }
         let call = interrupt.toolCallId ?? interrupt.id
         let approved = answer.status == "resolved" && answer.payload?.approved == true
         let result: String
@@ -77,6 +93,13 @@ struct AGUIScript: Sendable {
         return [started, .pause, .event(toolResult), .pause] + text("\(runId)-text-1", [reply])
             + [.event(state), finished()]
     }
+
+    /// A question's `responseSchema`: the answer is text (no `approved`, so a client offers respond
+    /// and cancel, not approve and reject).
+    static let questionSchema: JSONDocument = .object([
+        "type": .string("string"),
+        "description": .string("your answer to the question"),
+    ])
 
     /// The interrupt's `responseSchema`, as pydantic-ai's adapter writes it: `approved` required,
     /// `editedArgs` the tool's own argument schema, `reason` free text.

@@ -64,11 +64,33 @@ struct AGUIMessage: Codable, Sendable, Equatable {
 
 /// One answer to an interrupt: `resolved` with a payload, or `cancelled`.
 struct AGUIResumeEntry: Codable, Sendable, Equatable {
+    /// Any JSON value: an approval's `{approved, editedArgs?, reason?}`, or a question's answer
+    /// (a string, or any other JSON value, read as its JSON text).
     struct Payload: Codable, Sendable, Equatable {
-        var approved: Bool?
+        var value: JSONDocument
+
+        init(_ value: JSONDocument) { self.value = value }
+
+        init(from decoder: any Decoder) throws { value = try JSONDocument(from: decoder) }
+
+        func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+
+        var approved: Bool? { if case let .bool(flag)? = value["approved"] { flag } else { nil } }
         /// The arguments to run the tool with instead of the proposal (a full replacement).
-        var editedArgs: JSONDocument?
-        var reason: String?
+        var editedArgs: JSONDocument? { value["editedArgs"] }
+        var reason: String? { if case let .string(text)? = value["reason"] { text } else { nil } }
+
+        /// The answer to a question: a string as it is, any other value as its JSON text; nil when
+        /// it is empty or null.
+        var answer: String? {
+            let text: String
+            switch value {
+            case .null: return nil
+            case let .string(string): text = string
+            default: text = value.canonicalText
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : text
+        }
     }
 
     var interruptId: String
@@ -100,14 +122,19 @@ struct AGUIEvent: Encodable, Sendable, Equatable {
         var interrupts: [Interrupt]?
     }
 
-    /// A request for the operator: here always a tool call that needs approval.
+    /// A request for the operator: a tool call that needs approval, or a question (no tool call,
+    /// `reason: "input"`) that needs an answer.
     struct Interrupt: Encodable, Sendable, Equatable {
         var id: String
         var reason: String
         var message: String?
         var toolCallId: String?
-        /// What a resume's payload may hold: `approved`, `editedArgs` (the tool's own schema), `reason`.
+        /// What a resume's payload may hold: `approved`, `editedArgs` (the tool's own schema), `reason`
+        /// for a tool call; a string for a question.
         var responseSchema: JSONDocument?
+
+        /// It asks a question rather than gating a tool call.
+        var isQuestion: Bool { toolCallId == nil }
     }
 
     init(_ type: String) { self.type = type }

@@ -64,7 +64,11 @@ struct AgentRunner: Sendable {
             await state.finish(run: run)
         case .operator:
             try await pause()
-            // The run now waits for the approval; answering it sends a `.resume` job.
+            // The run now waits for the answer; answering it sends a `.resume` job.
+            if let question = DemoAgent.question(for: ticket.question) {
+                _ = await state.askQuestion(run: run, prompt: question)
+                return
+            }
             _ = await state.proposeToolCall(
                 run: run, name: DemoAgent.toolName, arguments: DemoAgent.toolArguments,
                 text: DemoAgent.toolCallText(), prompt: DemoAgent.approvalPrompt)
@@ -82,7 +86,11 @@ struct AgentRunner: Sendable {
             if case let .approved(arguments, _) = verdict { DemoAgent.toolResult(arguments: arguments) } else { nil }
         guard await state.finishToolCall(run: run, result: result) else { return }
         try await pause()
-        let reason: String? = if case .rejected = verdict { nil } else { note }
+        let reason: String? =
+            switch verdict {
+            case .rejected, .responded: nil  // the answer already quotes it
+            default: note
+            }
         guard await state.appendReply(run: run, text: DemoAgent.outcome(verdict, note: reason), complete: true)
         else { return }
         await state.finish(run: run)

@@ -7,7 +7,8 @@ enum DemoAgent: String, Sendable, CaseIterable {
     case assistant
     /// Streams a long Markdown answer (paragraphs, a code block, a table) in chunks.
     case writer
-    /// Proposes a tool call, asks for approval, and acts on the answer.
+    /// Proposes a tool call, asks for approval, and acts on the answer; or, when the message starts
+    /// with `ask:`, asks the operator a question and quotes the answer.
     case `operator`
     /// Listed, but without the `chat` scope: chat messages to it are refused (422).
     case copilot
@@ -132,6 +133,27 @@ enum DemoAgent: String, Sendable, CaseIterable {
     /// The decisions the operator agent's approval offers: a tool call, so never `respond`.
     static let offeredDecisions: [Decision] = [.approve, .edit, .reject, .cancel]
 
+    /// The decisions the operator agent's question offers: an answer, or withdrawing it. Nothing runs,
+    /// so there is nothing to approve, edit or reject.
+    static let questionDecisions: [Decision] = [.respond, .cancel]
+
+    /// The prefix that makes the operator agent ask instead of proposing its tool call.
+    static let questionPrefix = "ask:"
+
+    /// The question the operator agent asks about `message`, or nil when it proposes its tool call.
+    ///
+    /// The rule: the message's first non-empty line, trimmed, starts with `ask:` (any case). The
+    /// question is the rest of that line, trimmed (`What should I do next?` when it is empty).
+    static func question(for message: String) -> String? {
+        let line =
+            message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty } ?? ""
+        guard line.lowercased().hasPrefix(questionPrefix) else { return nil }
+        let rest = line.dropFirst(questionPrefix.count).trimmingCharacters(in: .whitespaces)
+        return rest.isEmpty ? "What should I do next?" : rest
+    }
+
     /// What the operator decided, as the agent acts on it.
     enum Verdict: Sendable, Equatable {
         /// Run the tool with `arguments` (the proposal, or the operator's edit).
@@ -140,6 +162,10 @@ enum DemoAgent: String, Sendable, CaseIterable {
         case rejected(reason: String?)
         /// The request was withdrawn.
         case cancelled
+        /// The operator answered the agent's question with `answer`.
+        case responded(answer: String)
+        /// The agent's question was withdrawn unanswered.
+        case questionCancelled
     }
 
     /// The host and service named by (possibly edited) arguments.
@@ -180,7 +206,22 @@ enum DemoAgent: String, Sendable, CaseIterable {
             return "I did not restart `backup` on `db-1`: you rejected the request. Nothing was changed.\(why)"
         case .cancelled:
             return cancelledOutcome()
+        case let .responded(answer):
+            return respondedOutcome(answer)
+        case .questionCancelled:
+            return questionCancelledOutcome()
         }
+    }
+
+    /// The answer once the operator responded to the question: it quotes the response.
+    static func respondedOutcome(_ answer: String) -> String {
+        "You answered: \(answer)\n\nThank you; I will go on with that. (This is the reference runtime's demo "
+            + "operator; nothing was changed.)"
+    }
+
+    /// The answer when the question was withdrawn.
+    static func questionCancelledOutcome() -> String {
+        "The question was withdrawn, so nothing was answered and nothing was changed."
     }
 
     /// The answer when the request was withdrawn (the run was aborted while it waited).

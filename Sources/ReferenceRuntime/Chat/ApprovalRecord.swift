@@ -6,15 +6,15 @@ public struct ApprovalRecord: Sendable, Equatable, Codable {
     public var threadId: String
     /// The `approval` message that carries it.
     public var messageId: String
-    /// The tool call it gates.
-    public var toolCallId: String
+    /// The tool call it gates, or nil for a question.
+    public var toolCallId: String?
     /// The question for the operator.
     public var prompt: String
     /// Pending, approved, rejected or cancelled.
     public var status: Approval.Status
-    /// The decision taken (`approve`, `edit`, `reject`, `cancel`), or nil while pending.
+    /// The decision taken (`approve`, `edit`, `reject`, `respond`, `cancel`), or nil while pending.
     public var decision: String?
-    /// The operator's note with the answer (a rejection's reason), if any.
+    /// The operator's note with the answer (a rejection's reason, a response's answer), if any.
     public var note: String?
     /// The arguments the tool ran with when the decision was `edit` (JSON text), else nil.
     public var arguments: String?
@@ -23,7 +23,7 @@ public struct ApprovalRecord: Sendable, Equatable, Codable {
 
     /// An approval record with every field given.
     public init(
-        id: String, threadId: String, messageId: String, toolCallId: String, prompt: String, status: Approval.Status,
+        id: String, threadId: String, messageId: String, toolCallId: String?, prompt: String, status: Approval.Status,
         note: String? = nil, answeredAt: RuntimeTimestamp? = nil, decision: String? = nil, arguments: String? = nil
     ) {
         self.decision = decision

@@ -147,8 +147,8 @@ public struct Approval: Sendable, Equatable, Codable {
 
     /// The approval id (`apr_000001`), used in `POST /external/chat/approvals/{id}`.
     public var id: String
-    /// The tool call it gates.
-    public var toolCallId: String
+    /// The tool call it gates, or nil for a question (the agent asks for an answer, not a go-ahead).
+    public var toolCallId: String?
     /// The question for the operator.
     public var prompt: String
     /// Pending, approved, rejected or cancelled.
@@ -162,7 +162,7 @@ public struct Approval: Sendable, Equatable, Codable {
 
     /// An approval request with every field given.
     public init(
-        id: String, toolCallId: String, prompt: String, status: Status,
+        id: String, toolCallId: String?, prompt: String, status: Status,
         decisions: [String] = ["approve", "reject", "cancel"], argumentsSchema: String? = nil,
         expiresAt: RuntimeTimestamp? = nil
     ) {
@@ -182,7 +182,7 @@ public struct Approval: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
-        toolCallId = try container.decode(String.self, forKey: .toolCallId)
+        toolCallId = try container.decodeIfPresent(String.self, forKey: .toolCallId)
         prompt = try container.decode(String.self, forKey: .prompt)
         status = try container.decode(Status.self, forKey: .status)
         decisions = try container.decodeIfPresent([String].self, forKey: .decisions) ?? ["approve", "reject"]

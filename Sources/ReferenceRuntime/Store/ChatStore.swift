@@ -254,12 +254,19 @@ struct ChatStore: Sendable {
         now: RuntimeTimestamp
     ) throws -> ApprovalRecord {
         guard var approval = approvals[approvalId] else { throw APIError.approvalNotFound(approvalId) }
-        let offered = DemoAgent.offeredDecisions.map(\.rawValue)
+        // Each approval carries its own decisions: a tool call's never include respond, a question's
+        // are only respond and cancel.
+        let isQuestion = approval.toolCallId == nil
+        let offered = messages[approval.messageId]?.approval?.decisions ?? DemoAgent.offeredDecisions.map(\.rawValue)
         guard offered.contains(decision.rawValue) else {
+            let what = isQuestion ? "it asks a question; nothing runs" : "it gates a tool call"
             throw APIError(
                 .unprocessableContent, "decision_not_offered",
-                "'\(decision.rawValue)' is not offered for approval '\(approvalId)' (it gates a tool call); use one of \(offered.joined(separator: ", "))"
+                "'\(decision.rawValue)' is not offered for approval '\(approvalId)' (\(what)); use one of \(offered.joined(separator: ", "))"
             )
+        }
+        if decision == .respond, (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw APIError(.badRequest, "missing_field", "a respond needs 'note': the answer to the question")
         }
         var edited: String?
         if decision == .edit {
@@ -312,10 +319,11 @@ struct ChatStore: Sendable {
         runs[runId] = run
         let verdict: DemoAgent.Verdict =
             switch decision {
-            case .approve, .respond: .approved(arguments: DemoAgent.toolArguments, edited: false)
+            case .approve: .approved(arguments: DemoAgent.toolArguments, edited: false)
+            case .respond: .responded(answer: note ?? "")
             case .edit: .approved(arguments: edited ?? DemoAgent.toolArguments, edited: true)
             case .reject: .rejected(reason: note)
-            case .cancel: .cancelled
+            case .cancel: isQuestion ? .questionCancelled : .cancelled
             }
         outbox.jobs.append(.resume(run.ticket, verdict: verdict, note: note))
         return approval
@@ -373,9 +381,34 @@ struct ChatStore: Sendable {
         return true
     }
 
+    /// Writes an approval message that asks the operator a question (no tool call; decisions `respond`
+    /// and `cancel`), and parks the run until it is answered.
+    mutating func askQuestion(run runId: Int, prompt: String, now: RuntimeTimestamp) -> Bool {
+        guard var run = runs[runId], run.phase == .running else { return false }
+        lastApproval += 1
+        let approvalId = "apr_\(Self.pad(lastApproval))"
+        let request = Approval(
+            id: approvalId, toolCallId: nil, prompt: prompt, status: .pending,
+            decisions: DemoAgent.questionDecisions.map(\.rawValue))
+        let asking = appendMessage(
+            to: run.threadId, role: .approval, content: prompt, status: .inProgress, replyTo: run.operatorMessageId,
+            approval: request, now: now)
+        approvals[approvalId] = ApprovalRecord(
+            id: approvalId, threadId: run.threadId, messageId: asking.id, toolCallId: nil, prompt: prompt,
+            status: .pending)
+        approvalRuns[approvalId] = runId
+        run.approvalId = approvalId
+        run.messageIds.append(asking.id)
+        run.phase = .awaitingApproval
+        runs[runId] = run
+        return true
+    }
+
     /// Records the tool's result (`nil`: it was never run, so the tool message ends `aborted`).
     mutating func finishToolCall(run runId: Int, result: String?, now: RuntimeTimestamp) -> Bool {
-        guard let run = runs[runId], run.phase == .running, let id = run.toolMessageId else { return false }
+        guard let run = runs[runId], run.phase == .running else { return false }
+        // A run that asked a question has no tool message: nothing to record, carry on.
+        guard let id = run.toolMessageId else { return true }
         update(id, now: now) {
             $0.toolCall?.result = result
             $0.status = result == nil ? .aborted : .complete

@@ -78,6 +78,11 @@ actor RuntimeState {
         return store.proposeToolCall(run: run, name: name, arguments: arguments, text: text, prompt: prompt, now: now)
     }
 
+    func askQuestion(run: Int, prompt: String) -> Bool {
+        defer { flush() }
+        return store.askQuestion(run: run, prompt: prompt, now: now)
+    }
+
     func finishToolCall(run: Int, result: String?) -> Bool {
         defer { flush() }
         return store.finishToolCall(run: run, result: result, now: now)

@@ -1,6 +1,7 @@
 import ChatModel
 import Foundation
 import Dispatch
+import Glibc
 import InboxStore
 import LetterboxTestSupport
 import ReferenceRuntime
