@@ -102,7 +102,7 @@ struct CrashLoopTests {
                     let state = try scratch.state(thread)
                     return state.pendingApprovals.isEmpty && state.runs.values.allSatisfy { $0.status.isFinished }
                         && sent.filter { $0.thread == thread }.allSatisfy {
-                            state.message($0.id)?.delivery == .replied
+                            CrashLoopChecker.answered($0.id, in: state)
                         }
                 }
             }
@@ -119,6 +119,7 @@ struct CrashLoopTests {
                         + "\(selfKills) at a seeded effect step via LETTERBOX_CRASH_AT)",
                     "messages": "\(sent.count) in \(Self.threads.count) threads; \(controls) control files",
                     "runtime effects": "\(check.effects)",
+                    "answers stopped by an abort control": "\(check.aborted)",
                     "lost messages": "\(check.lost.count)",
                     "duplicate effects": "\(check.duplicateEffects.count)",
                     "duplicate replies": "\(check.duplicateReplies.count)",
@@ -189,7 +190,17 @@ struct CrashLoopTests {
 
 /// Compares what the runtime did with what the inbox says, after a crash loop or a fault run.
 struct CrashLoopChecker {
+    /// Whether message `id`'s answer came to its end: it is `replied`, or its last run was aborted (the
+    /// loop's abort controls stop whatever answer is streaming; the message stays `sent`, its answer kept).
+    static func answered(_ id: String, in state: ThreadState) -> Bool {
+        guard let message = state.message(id) else { return false }
+        if message.delivery == .replied { return true }
+        return message.delivery == .sent && message.runs.last.flatMap { state.runs[$0] }?.status == .aborted
+    }
+
     var effects = 0
+    /// Messages whose answer an abort control stopped (answered, not replied).
+    var aborted = 0
     var lost: [String] = []
     var duplicateEffects: [String] = []
     var duplicateReplies: [String] = []
@@ -206,8 +217,12 @@ struct CrashLoopChecker {
         let accepted = Dictionary(grouping: effects.filter { $0.kind == .messageAccepted }) { $0.content ?? "" }
         for message in sent {
             let count = accepted[message.text]?.count ?? 0
-            let delivery = states[message.thread]?.message(message.id)?.delivery
-            if count == 0 || delivery != .replied {
+            let state = states[message.thread]
+            if let state, state.message(message.id)?.delivery == .sent, Self.answered(message.id, in: state) {
+                check.aborted += 1
+            }
+            if count == 0 || !(state.map { Self.answered(message.id, in: $0) } ?? false) {
+                let delivery = state?.message(message.id)?.delivery
                 check.lost.append("\(message.thread)/\(message.id): \(count) accepted, \(String(describing: delivery))")
             }
         }

@@ -1,6 +1,6 @@
 import ChatModel
-import Foundation
 import Dispatch
+import Foundation
 import Glibc
 import InboxStore
 import LetterboxTestSupport
