@@ -233,21 +233,6 @@ enum AGUIEvent: Sendable, Hashable {
         var description: String { type.map { "\($0): \(reason)" } ?? reason }
     }
 
-    /// Reads one event's JSON text.
-    static func decode(_ data: String, dialect: AGUIDialect) throws(Malformed) -> AGUIEvent {
-        let value: JSONValue
-        do {
-            value = try JSONValue(parsing: data)
-        } catch {
-            throw Malformed(
-                type: nil,
-                reason:
-                    "an event is not valid JSON (\(error.reason)): \(HTTPTransport.excerpt(Array(data.utf8), limit: 80))"
-            )
-        }
-        return try decode(value, dialect: dialect)
-    }
-
     /// Reads one event's JSON text, with the subagent it is attributed to (`attribution`).
     static func decodeAttributed(_ data: String, dialect: AGUIDialect) throws(Malformed) -> (AGUIEvent, String?) {
         let value: JSONValue
