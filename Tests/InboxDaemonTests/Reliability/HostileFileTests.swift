@@ -1,7 +1,5 @@
 import ChatModel
-import Dispatch
 import Foundation
-import Glibc
 import InboxStore
 import LetterboxTestSupport
 import ReferenceRuntime
@@ -103,12 +101,16 @@ struct HostileFileTests {
 
     /// What a file is before and after: its type, inode and the hash of its bytes (never following a link).
     static func fingerprint(_ path: String) -> String {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return "missing" }
-        var summary = "mode \(String(info.st_mode, radix: 8)) inode \(info.st_ino) links \(info.st_nlink)"
-        if info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: path) {
+        // FileManager's attributes come from lstat; Glibc's `stat` struct is not used here because which
+        // clang module the compiler credits it to varies (MemberImportVisibility refused it on a clean build).
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "missing" }
+        let type = attributes[.type] as? FileAttributeType
+        var summary =
+            "type \(type?.rawValue ?? "?") mode \(attributes[.posixPermissions] ?? "?") "
+            + "inode \(attributes[.systemFileNumber] ?? "?") links \(attributes[.referenceCount] ?? "?")"
+        if type == .typeRegular, let data = FileManager.default.contents(atPath: path) {
             summary += " sha256 " + SHA256Hex.digest(Array(data))
-        } else if info.st_mode & S_IFMT == S_IFLNK {
+        } else if type == .typeSymbolicLink {
             summary += " -> " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?")
         }
         return summary
