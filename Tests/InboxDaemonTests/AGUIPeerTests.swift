@@ -281,10 +281,11 @@ struct AGUIPeerTests {
                     == #"{"activityType":"progress","content":{"done":2,"total":2},"messageId":"act-sa-1","type":"ACTIVITY"}"#
             )
             #expect(scratch.read("sa/m.reply.tool-2.md")?.contains("tool: search") == true)
-            // The activity is recorded when the run ends: a page with it is built from the finished run.
+            // A page can show the activity record while the run still streams (the site refreshes between
+            // the daemon's commits): wait for the finished run, which carries the usage.
             await scratch.waitUntil("the page shows the finished run") {
                 let page = (try? String(contentsOfFile: scratch.root + "/site/threads/sa.html", encoding: .utf8)) ?? ""
-                return page.contains("Activity: progress")
+                return page.contains("Activity: progress") && page.contains("inputTokens 12")
             }
             let page = try String(contentsOfFile: scratch.root + "/site/threads/sa.html", encoding: .utf8)
             #expect(page.contains(#"<span class="subagent-state">finished</span> · started by <code>delegate</code>"#))
