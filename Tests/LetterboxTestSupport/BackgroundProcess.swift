@@ -32,7 +32,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try launch(process)
         try? handle.close()
         group = process.processIdentifier
         if getpgid(group) != group {

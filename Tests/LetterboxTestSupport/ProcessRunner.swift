@@ -35,7 +35,7 @@ public func runProcess(
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
-        try process.run()
+        try launch(process)
         let deadline = DispatchWorkItem { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
@@ -65,4 +65,15 @@ private final class LockedData: @unchecked Sendable {
     private var data = Data()
     func set(_ value: Data) { lock.withLock { data = value } }
     func get() -> Data { lock.withLock { data } }
+}
+
+/// Foundation's `Process.run()` is not safe to call from two threads at once (it crashed in `memmove`
+/// while a test started a daemon and another a peer): every test launch goes through this lock.
+private let launching = NSLock()
+
+/// Starts `process`, one launch at a time across the test process.
+public func launch(_ process: Process) throws {
+    launching.lock()
+    defer { launching.unlock() }
+    try process.run()
 }

@@ -198,7 +198,7 @@ final class DaemonProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
-        try SpawnThread.shared.run { try process.run() }
+        try SpawnThread.shared.run { try launch(process) }
         return DaemonProcess(process: process, log: log)
     }
 

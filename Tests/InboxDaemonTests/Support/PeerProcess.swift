@@ -1,4 +1,5 @@
 import Foundation
+import LetterboxTestSupport
 import Testing
 
 @testable import InboxDaemon
@@ -75,7 +76,7 @@ final class PeerProcess: @unchecked Sendable {
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
+        try launch(process)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(60)
         while clock.now < deadline {
