@@ -127,3 +127,25 @@ struct FileClassifierTests {
         #expect(Names.slug("Hello, World!") == "Hello-World")
     }
 }
+
+@Suite("Name order")
+struct NameOrderTests {
+    @Test("utf8Precedes orders as the UTF-8 bytes do: ASCII, accents, emoji, prefixes, small and large strings")
+    func utf8Order() {
+        var rng = SplitMix64(seed: 0x0DE7) ?? SplitMix64()
+        let alphabet: [String] = ["a", "b", "Z", "0", "-", ".", "_", "é", "e\u{301}", "😀", "ß", "\u{7F}", "~"]
+        var names: [String] = [
+            "", "a", "ab", "abc", String(repeating: "x", count: 40), String(repeating: "x", count: 41),
+        ]
+        for _ in 0..<400 {
+            let length = Int(rng.next() % 24)
+            names.append((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined())
+        }
+        let wrong = names.flatMap { a in
+            names.prefix(60).filter { b in a.utf8Precedes(b) != a.utf8.lexicographicallyPrecedes(b.utf8) }.map {
+                (a, $0)
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    }
+}

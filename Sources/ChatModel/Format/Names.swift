@@ -58,3 +58,22 @@ public enum Names {
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }
+
+extension String {
+    /// Whether `self` sorts before `other` by UTF-8 bytes: the order of names in every listing, page
+    /// and journal field. The same as `utf8.lexicographicallyPrecedes(other.utf8)`, compared over the
+    /// bytes in place (a listing of 100,000 names spent a tenth of its time in the generic comparison).
+    public func utf8Precedes(_ other: String) -> Bool {
+        let fast = utf8.withContiguousStorageIfAvailable { a in
+            other.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                let common = Swift.min(a.count, b.count)
+                if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+                    for offset in 0..<common where x[offset] != y[offset] { return x[offset] < y[offset] }
+                }
+                return a.count < b.count
+            }
+        }
+        if let fast, let result = fast { return result }
+        return utf8.lexicographicallyPrecedes(other.utf8)
+    }
+}

@@ -181,7 +181,7 @@ public enum FileSystem {
                 throw .system("fstatat", path: path + "/" + name)
             }
             return DirectoryEntry(info: info, name: name)
-        }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        }.sorted { $0.name.utf8Precedes($1.name) }
     }
 
     /// The names in a folder with their types, sorted by name: `list` without a `stat` per entry (the
@@ -203,7 +203,7 @@ public enum FileSystem {
                 return (name, DirectoryEntry(info: info, name: name).type)
             default: return (name, .other)
             }
-        }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        }.sorted { $0.name.utf8Precedes($1.name) }
     }
 
     /// Reads a folder's entries (without `.` and `..`) through `entry(folderFD, name, d_type)`, which

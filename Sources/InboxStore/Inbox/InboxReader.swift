@@ -137,6 +137,30 @@ public enum InboxReader {
         return files
     }
 
+    /// A digest of a thread folder's listing: every name (top level and `controls/`) with its stamp
+    /// (inode, size, nanosecond mtime), in listing order. Any file added, removed, renamed or written
+    /// changes it. Equal to `listingStamp(of: listThreadFiles(folder, inbox:))`, without classifying
+    /// a name: a build with nothing new computes one per thread.
+    public static func listingStamp(_ folder: String, inbox: String?) throws(StoreError) -> String {
+        var stamp = ListingStampWriter()
+        for entry in try FileSystem.list(folder, beneath: inbox) {
+            stamp.add(entry.name, entry.stamp)
+            if entry.name == FileClassifier.controlsFolder && entry.type == .directory {
+                for control in try FileSystem.list(folder + "/" + entry.name, beneath: inbox) {
+                    stamp.add(FileClassifier.controlsFolder + "/" + control.name, control.stamp)
+                }
+            }
+        }
+        return stamp.digest
+    }
+
+    /// The digest `listingStamp(_:inbox:)` gives for a folder listed as `files`.
+    public static func listingStamp(of files: [DiskFile]) -> String {
+        var stamp = ListingStampWriter()
+        for file in files { stamp.add(file.name, file.stamp) }
+        return stamp.digest
+    }
+
     /// Reads a journal file in `inbox`: its decodable entries and the first problem (a bad or torn line,
     /// or a file that is not a regular file with one link).
     public static func readJournal(_ path: String, beneath inbox: String?) -> ([JournalEntry], FormatError?) {
@@ -164,4 +188,18 @@ public enum InboxReader {
         }
         return (text.entries, nil)
     }
+}
+
+/// The bytes a listing stamp digests: `name NUL stamp`, joined by SOH.
+private struct ListingStampWriter {
+    var bytes: [UInt8] = []
+
+    mutating func add(_ name: String, _ stamp: String) {
+        if !bytes.isEmpty { bytes.append(1) }
+        bytes += name.utf8
+        bytes.append(0)
+        bytes += stamp.utf8
+    }
+
+    var digest: String { SHA256Hex.digest(bytes) }
 }

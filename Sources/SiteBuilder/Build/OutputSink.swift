@@ -10,8 +10,6 @@ final class OutputSink {
     let skipUnchanged: Bool
     var written = 0
     var unchanged = 0
-    /// Paths written or confirmed in this build.
-    var produced: Set<String> = []
     private var folders: Set<String> = []
 
     init(root: String, hashes: [String: String], skipUnchanged: Bool) {
@@ -23,7 +21,6 @@ final class OutputSink {
     func put(_ path: String, _ text: String) throws { try put(path, Array(text.utf8)) }
 
     func put(_ path: String, _ bytes: [UInt8]) throws {
-        produced.insert(path)
         let digest = SHA256Hex.digest(bytes)
         let target = root + "/" + path
         if skipUnchanged && hashes[path] == digest && FileSystem.exists(target) {
@@ -43,14 +40,7 @@ final class OutputSink {
 
     /// Records a file another process wrote into this sink's folder (a build worker).
     func adopt(_ path: String, digest: String) {
-        produced.insert(path)
         hashes[path] = digest
         written += 1
-    }
-
-    /// Removes a path this sink no longer produces.
-    func remove(_ path: String) throws {
-        try FileSystem.removeFile(root + "/" + path)
-        hashes[path] = nil
     }
 }

@@ -110,12 +110,13 @@ public final class SiteBuild {
             let sink = OutputSink(root: site, hashes: manifest.outputs, skipUnchanged: true)
             do {
                 try plan.run(into: sink, changed: changed)
-                let removed = Set(manifest.outputs.keys).subtracting(sink.produced)
-                for path in removed.sorted() { try sink.remove(path) }
-                plan.manifest.outputs = sink.hashes.filter { sink.produced.contains($0.key) }
+                // An incremental build never drops an output, so the previous outputs plus what it wrote
+                // are the site: threads only come (one removed needs a full build), audit pages only
+                // grow, and every other page is written by every build.
+                plan.manifest.outputs = sink.hashes
                 report = BuildReport(
                     full: false, threadsRendered: plan.rendered.count, threadsTotal: plan.threadIDs.count,
-                    pagesWritten: sink.written, pagesUnchanged: sink.unchanged, pagesRemoved: removed.count,
+                    pagesWritten: sink.written, pagesUnchanged: sink.unchanged, pagesRemoved: 0,
                     duration: .zero)
             } catch let needsFull as BuildPlan.NeedsFullBuild {
                 logger.info("history changed under the site (\(needsFull.reason)); rebuilding all of it")

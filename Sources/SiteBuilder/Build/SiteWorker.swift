@@ -45,7 +45,7 @@ public enum SiteWorker {
         let rows = AuditSpool(file: try SpoolFile(adopting: 3), spillThreshold: task.auditSpillThreshold)
         var feed: [Feeds.Entry] = []
         let one: [UInt8] = [1]
-        try plan.renderThreads(task.threads.map { ($0, nil) }, into: sink, rows: rows, feed: &feed) { _ in
+        try plan.renderThreads(task.threads, into: sink, rows: rows, feed: &feed) { _ in
             // One byte per thread on the progress pipe; a parent that stopped reading is not an error.
             _ = one.withUnsafeBytes { write(5, $0.baseAddress, 1) }
         }

@@ -6,14 +6,19 @@ enum Page {
     /// A path segment for a page name. Thread and message ids are already `[A-Za-z0-9._-]`, so this
     /// only guards against anything else reaching a URL.
     static func segment(_ id: String) -> String {
-        String(
-            id.unicodeScalars.map { scalar -> Character in
-                let value = scalar.value
-                let safe =
-                    (value >= 48 && value <= 57) || (value >= 65 && value <= 90) || (value >= 97 && value <= 122)
-                    || value == 45 || value == 46 || value == 95
-                return safe ? Character(scalar) : "_"
-            })
+        if id.utf8.allSatisfy(isSafe) { return id }
+        var safe = String.UnicodeScalarView()
+        for scalar in id.unicodeScalars { safe.append(scalar.isASCII && isSafe(UInt8(scalar.value)) ? scalar : "_") }
+        return String(safe)
+    }
+
+    private static func isSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     /// The localized label of a delivery state.

@@ -17,14 +17,14 @@ enum ReadAPI {
     /// Every thread, oldest first (by creation, then id), on one page. `item` gives a thread's entry
     /// (`threadItem`, or one kept from an earlier build).
     static func threads(_ summaries: [ThreadSummary], item: (ThreadSummary) -> [UInt8]) -> [UInt8] {
-        let ordered = summaries.sorted { a, b in
-            let (x, y) = (a.createdAt ?? 0, b.createdAt ?? 0)
-            return x != y ? x < y : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        let ordered = summaries.indices.sorted { i, j in
+            let (x, y) = (summaries[i].createdAt ?? 0, summaries[j].createdAt ?? 0)
+            return x != y ? x < y : summaries[i].id.utf8.lexicographicallyPrecedes(summaries[j].id.utf8)
         }
         var out: [UInt8] = Array("{\"threads\":[".utf8)
-        for (index, summary) in ordered.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += item(summary)
+        for (position, index) in ordered.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out += item(summaries[index])
         }
         out += Array("],\"nextCursor\":null}".utf8)
         return out

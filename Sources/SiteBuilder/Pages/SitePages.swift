@@ -23,10 +23,11 @@ enum SitePages {
 
     /// Threads by last activity, newest first; ties by id so the order is stable.
     static func ordered(_ summaries: [ThreadSummary]) -> [ThreadSummary] {
-        summaries.sorted { a, b in
-            let (x, y) = (a.lastActivity ?? Int64.min, b.lastActivity ?? Int64.min)
-            return x != y ? x > y : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
-        }
+        // Indices are sorted rather than the summaries themselves: moving a summary costs a retain per field.
+        summaries.indices.sorted { i, j in
+            let (x, y) = (summaries[i].lastActivity ?? Int64.min, summaries[j].lastActivity ?? Int64.min)
+            return x != y ? x > y : summaries[i].id.utf8.lexicographicallyPrecedes(summaries[j].id.utf8)
+        }.map { summaries[$0] }
     }
 
     static func status(
