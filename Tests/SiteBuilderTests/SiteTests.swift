@@ -153,6 +153,33 @@ struct SiteTests {
         #expect(tree(workspace.site) == tree(site))
     }
 
+    @Test(
+        "An incremental build that fails half way is finished by the next one, in the daemon or a new process: every audit row and page is there",
+        arguments: [false, true])
+    func failedIncremental(newProcess: Bool) throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        try inbox.message("billing", "follow-up", "Any news on the invoice?")
+        try inbox.message("ops", "late", "One more thing.")
+        // `billing` renders (and journals its audit rows into the build) before `ops` fails to write.
+        let blocker = inbox.workspace.site + "/threads/ops.html"
+        try FileManager.default.removeItem(atPath: blocker)
+        try FileManager.default.createDirectory(atPath: blocker + "/in-the-way", withIntermediateDirectories: true)
+        #expect(throws: (any Error).self) { try build.build() }
+        try FileManager.default.removeItem(atPath: blocker)
+        // `letterbox build` saves the manifest after a failed build too.
+        try build.saveManifest()
+        let next = newProcess ? try SiteBuild(workspace: inbox.workspace, logger: logger) : build
+        let report = try next.build()
+        #expect(!report.full)
+        #expect(report.threadsRendered == 2)
+        var workspace = inbox.workspace
+        workspace.site = inbox.root + "/site-full"
+        try SiteBuild(workspace: workspace, logger: logger).build(full: true)
+        #expect(tree(workspace.site) == tree(inbox.workspace.site))
+    }
+
     @Test("A deleted thread disappears from the site")
     func deletedThread() throws {
         let inbox = try FixtureInbox.everyState()

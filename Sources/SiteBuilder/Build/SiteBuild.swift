@@ -105,9 +105,9 @@ public final class SiteBuild {
         let canIncrement = !forceFull && manifest?.fingerprint == fingerprint && FileSystem.exists(site + "/index.html")
         var report: BuildReport
         var plan: BuildPlan
-        if canIncrement, let manifest {
-            plan = BuildPlan(build: self, full: false)
-            let sink = OutputSink(root: site, hashes: manifest.outputs, skipUnchanged: true)
+        if canIncrement, let previous = manifest.take() {
+            plan = BuildPlan(build: self, previous: previous)
+            let sink = OutputSink(root: site, hashes: plan.takeOutputs(), skipUnchanged: true)
             do {
                 try plan.run(into: sink, changed: changed)
                 // An incremental build never drops an output, so the previous outputs plus what it wrote
@@ -119,8 +119,13 @@ public final class SiteBuild {
                     pagesWritten: sink.written, pagesUnchanged: sink.unchanged, pagesRemoved: 0,
                     duration: .zero)
             } catch let needsFull as BuildPlan.NeedsFullBuild {
+                (manifest, manifestDirty) = (plan.rollback(outputs: sink.hashes), true)
                 logger.info("history changed under the site (\(needsFull.reason)); rebuilding all of it")
                 (plan, report) = try fullBuild()
+            } catch {
+                // Saved, it also tells the next process which pages this build did write.
+                (manifest, manifestDirty) = (plan.rollback(outputs: sink.hashes), true)
+                throw error
             }
         } else {
             (plan, report) = try fullBuild()
@@ -137,7 +142,7 @@ public final class SiteBuild {
         let staging = siblingPath(".staging")
         try FileSystem.removeTree(staging)
         try FileSystem.createDirectory(staging)
-        let plan = BuildPlan(build: self, full: true)
+        let plan = BuildPlan(build: self, previous: nil)
         let sink = OutputSink(root: staging, hashes: [:], skipUnchanged: false)
         do {
             try plan.run(into: sink, changed: nil)

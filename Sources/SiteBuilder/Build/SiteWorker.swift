@@ -40,7 +40,7 @@ public enum SiteWorker {
             throw Failure(description: "the theme or configuration changed during the build; run it again")
         }
         build.auditSpillThreshold = task.auditSpillThreshold
-        let plan = BuildPlan(build: build, full: true)
+        let plan = BuildPlan(build: build, previous: nil)
         let sink = OutputSink(root: task.staging, hashes: [:], skipUnchanged: false)
         let rows = AuditSpool(file: try SpoolFile(adopting: 3), spillThreshold: task.auditSpillThreshold)
         var feed: [Feeds.Entry] = []

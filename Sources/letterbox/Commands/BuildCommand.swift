@@ -60,7 +60,14 @@ struct BuildCommand: AsyncParsableCommand {
                     }
                 }
             }
-            let report = try build.build(full: full)
+            let report: BuildReport
+            do {
+                report = try build.build(full: full)
+            } catch {
+                // What a failed build did write is recorded, so the next build knows those pages.
+                try? build.saveManifest()
+                throw error
+            }
             try build.saveManifest()
             if progress.meter.withLock({ $0.shown }) { FileHandle.standardError.write(Data("\n".utf8)) }
             if !quiet && isatty(STDOUT_FILENO) == 1 {
