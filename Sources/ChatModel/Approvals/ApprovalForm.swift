@@ -77,7 +77,7 @@ public enum ApprovalForm {
             text +=
                 decisions.contains(.edit)
                 ? "Arguments (to change them, edit this block and tick Edit):\n\n" : "Arguments:\n\n"
-            text += CodeFence.block(JSONDocument.prettyPrinted(arguments), language: argumentsInfo) + "\n"
+            text += CodeFence.block(JSONValue.prettyPrinted(arguments), language: argumentsInfo) + "\n"
         }
         if let expiresAt {
             text += "Expires at \(expiresAt) (after that it can only be cancelled).\n\n"
@@ -185,9 +185,9 @@ public enum ApprovalForm {
             guard let arguments, !arguments.trimmingWhitespace.isEmpty else {
                 return .invalid(reason: "Edit is ticked but there is no ```json args block with the new arguments")
             }
-            let value: JSONDocument
+            let value: JSONValue
             do {
-                value = try JSONDocument(parsing: arguments)
+                value = try JSONValue(parsing: arguments)
             } catch {
                 return .invalid(
                     reason: "the edited arguments are not valid JSON (\(error.reason)); fix them and save again")
@@ -195,12 +195,12 @@ public enum ApprovalForm {
             guard case .object = value else {
                 return .invalid(reason: "the edited arguments must be a JSON object, not \(value.typeName)")
             }
-            let canonical = value.canonicalText
+            let canonical = value.jsonText
             if let proposal = offer.argumentsSHA256, SHA256Hex.digest(canonical) == proposal {
                 return .invalid(
                     reason: "Edit is ticked but the arguments are unchanged; change them, or tick Approve instead")
             }
-            if let schemaText = offer.schema, let schema = try? JSONDocument(parsing: schemaText) {
+            if let schemaText = offer.schema, let schema = try? JSONValue(parsing: schemaText) {
                 let problems = ArgumentSchema.problems(value, schema: schema)
                 if !problems.isEmpty {
                     return .invalid(
@@ -224,8 +224,8 @@ public enum ApprovalForm {
     /// The digest an edit is compared with: the canonical JSON of the proposed arguments (nil when
     /// they are not JSON).
     public static func argumentsDigest(_ arguments: String?) -> String? {
-        guard let arguments, let value = try? JSONDocument(parsing: arguments) else { return nil }
-        return SHA256Hex.digest(value.canonicalText)
+        guard let arguments, let value = try? JSONValue(parsing: arguments) else { return nil }
+        return SHA256Hex.digest(value.jsonText)
     }
 
     /// The file's text with its front matter `status` set to `status` (the body, as the operator left

@@ -6,14 +6,14 @@
 /// `pattern`, `format`, ...) are not checked: the runtime still validates what it receives.
 public enum ArgumentSchema {
     /// The first few problems of `value` against `schema`, each naming the path (`$.host`); empty when it fits.
-    public static func problems(_ value: JSONDocument, schema: JSONDocument, limit: Int = 5) -> [String] {
+    public static func problems(_ value: JSONValue, schema: JSONValue, limit: Int = 5) -> [String] {
         var found: [String] = []
         check(value, schema, path: "$", into: &found, limit: limit)
         return found
     }
 
     private static func check(
-        _ value: JSONDocument, _ schema: JSONDocument, path: String, into found: inout [String], limit: Int
+        _ value: JSONValue, _ schema: JSONValue, path: String, into found: inout [String], limit: Int
     ) {
         guard found.count < limit, case let .object(rules) = schema else { return }
         if let types = rules["type"] {
@@ -33,10 +33,10 @@ public enum ArgumentSchema {
         if let allowed = rules["enum"], case let .array(options) = allowed,
             !options.contains(where: { same($0, value) })
         {
-            found.append("\(path) must be one of \(options.map(\.canonicalText).joined(separator: ", "))")
+            found.append("\(path) must be one of \(options.map(\.jsonText).joined(separator: ", "))")
         }
         if let constant = rules["const"], !same(constant, value) {
-            found.append("\(path) must be \(constant.canonicalText)")
+            found.append("\(path) must be \(constant.jsonText)")
         }
         for keyword in ["anyOf", "oneOf"] {
             guard case let .array(choices)? = rules[keyword] else { continue }
@@ -47,7 +47,7 @@ public enum ArgumentSchema {
         }
         switch value {
         case let .object(members):
-            let properties: [String: JSONDocument] =
+            let properties: [String: JSONValue] =
                 if case let .object(properties)? = rules["properties"] { properties } else { [:] }
             if case let .array(required)? = rules["required"] {
                 for case let .string(name) in required where members[name] == nil {
@@ -87,17 +87,17 @@ public enum ArgumentSchema {
         case .integer, .number:
             let number = numeric(value) ?? 0
             if let least = rules["minimum"].flatMap(numeric), number < least {
-                found.append("\(path) must be at least \(rules["minimum"]?.canonicalText ?? "")")
+                found.append("\(path) must be at least \(rules["minimum"]?.jsonText ?? "")")
             }
             if let most = rules["maximum"].flatMap(numeric), number > most {
-                found.append("\(path) must be at most \(rules["maximum"]?.canonicalText ?? "")")
+                found.append("\(path) must be at most \(rules["maximum"]?.jsonText ?? "")")
             }
         case .null, .bool:
             break
         }
     }
 
-    private static func numeric(_ value: JSONDocument) -> Double? {
+    private static func numeric(_ value: JSONValue) -> Double? {
         switch value {
         case let .integer(number): Double(number)
         case let .number(number): number
@@ -105,7 +105,7 @@ public enum ArgumentSchema {
         }
     }
 
-    private static func same(_ a: JSONDocument, _ b: JSONDocument) -> Bool {
+    private static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
         if let x = numeric(a), let y = numeric(b) { return x == y }
         return a == b
     }

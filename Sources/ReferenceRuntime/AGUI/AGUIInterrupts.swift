@@ -75,8 +75,7 @@ actor AGUIInterrupts {
                 }
                 continue
             case "resolved" where answer.payload?.approved != nil:
-                if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.canonicalText)
-                {
+                if let edited = answer.payload?.editedArgs, let problem = DemoAgent.problem(with: edited.jsonText) {
                     return .refuse(
                         code: "invalid_payload", message: "editedArgs for '\(answer.interruptId)': \(problem)")
                 }

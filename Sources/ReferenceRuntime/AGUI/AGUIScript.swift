@@ -73,7 +73,7 @@ struct AGUIScript: Sendable {
             result = "cancelled by the operator"
             reply = DemoAgent.cancelledOutcome()
         } else if approved {
-            let edited = answer.payload?.editedArgs.map(\.canonicalText)
+            let edited = answer.payload?.editedArgs.map(\.jsonText)
             let arguments = edited.flatMap { DemoAgent.problem(with: $0) == nil ? $0 : nil } ?? DemoAgent.toolArguments
             result = DemoAgent.toolResult(arguments: arguments)
             reply = DemoAgent.outcome(
@@ -96,15 +96,15 @@ struct AGUIScript: Sendable {
 
     /// A question's `responseSchema`: the answer is text (no `approved`, so a client offers respond
     /// and cancel, not approve and reject).
-    static let questionSchema: JSONDocument = .object([
+    static let questionSchema: JSONValue = .object([
         "type": .string("string"),
         "description": .string("your answer to the question"),
     ])
 
     /// The interrupt's `responseSchema`, as pydantic-ai's adapter writes it: `approved` required,
     /// `editedArgs` the tool's own argument schema, `reason` free text.
-    static let responseSchema: JSONDocument = {
-        let tool = (try? JSONDocument(parsing: DemoAgent.toolSchema)) ?? .object([:])
+    static let responseSchema: JSONValue = {
+        let tool = (try? JSONValue(parsing: DemoAgent.toolSchema)) ?? .object([:])
         return .object([
             "type": .string("object"),
             "properties": .object([

@@ -67,17 +67,17 @@ struct AGUIResumeEntry: Codable, Sendable, Equatable {
     /// Any JSON value: an approval's `{approved, editedArgs?, reason?}`, or a question's answer
     /// (a string, or any other JSON value, read as its JSON text).
     struct Payload: Codable, Sendable, Equatable {
-        var value: JSONDocument
+        var value: JSONValue
 
-        init(_ value: JSONDocument) { self.value = value }
+        init(_ value: JSONValue) { self.value = value }
 
-        init(from decoder: any Decoder) throws { value = try JSONDocument(from: decoder) }
+        init(from decoder: any Decoder) throws { value = try JSONValue(from: decoder) }
 
         func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 
         var approved: Bool? { if case let .bool(flag)? = value["approved"] { flag } else { nil } }
         /// The arguments to run the tool with instead of the proposal (a full replacement).
-        var editedArgs: JSONDocument? { value["editedArgs"] }
+        var editedArgs: JSONValue? { value["editedArgs"] }
         var reason: String? { if case let .string(text)? = value["reason"] { text } else { nil } }
 
         /// The answer to a question: a string as it is, any other value as its JSON text; nil when
@@ -87,7 +87,7 @@ struct AGUIResumeEntry: Codable, Sendable, Equatable {
             switch value {
             case .null: return nil
             case let .string(string): text = string
-            default: text = value.canonicalText
+            default: text = value.jsonText
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : text
         }
@@ -131,7 +131,7 @@ struct AGUIEvent: Encodable, Sendable, Equatable {
         var toolCallId: String?
         /// What a resume's payload may hold: `approved`, `editedArgs` (the tool's own schema), `reason`
         /// for a tool call; a string for a question.
-        var responseSchema: JSONDocument?
+        var responseSchema: JSONValue?
 
         /// It asks a question rather than gating a tool call.
         var isQuestion: Bool { toolCallId == nil }

@@ -170,7 +170,7 @@ enum DemoAgent: String, Sendable, CaseIterable {
 
     /// The host and service named by (possibly edited) arguments.
     static func target(of arguments: String) -> (host: String, service: String) {
-        let value = try? JSONDocument(parsing: arguments)
+        let value = try? JSONValue(parsing: arguments)
         func text(_ key: String, _ fallback: String) -> String {
             if case let .string(found)? = value?[key] { found } else { fallback }
         }
@@ -179,11 +179,11 @@ enum DemoAgent: String, Sendable, CaseIterable {
 
     /// Why `arguments` cannot be run (not JSON, not an object, not the tool's schema), or nil.
     static func problem(with arguments: String) -> String? {
-        let value: JSONDocument
-        do { value = try JSONDocument(parsing: arguments) } catch {
+        let value: JSONValue
+        do { value = try JSONValue(parsing: arguments) } catch {
             return "the arguments are not JSON: \(error.reason)"
         }
-        guard let schema = try? JSONDocument(parsing: toolSchema) else { return nil }
+        guard let schema = try? JSONValue(parsing: toolSchema) else { return nil }
         let problems = ArgumentSchema.problems(value, schema: schema)
         return problems.isEmpty ? nil : "the arguments do not fit \(toolName): " + problems.joined(separator: "; ")
     }

@@ -277,7 +277,7 @@ struct ChatStore: Sendable {
             if let problem = DemoAgent.problem(with: arguments) {
                 throw APIError(.unprocessableContent, "invalid_arguments", problem)
             }
-            edited = (try? JSONDocument(parsing: arguments))?.canonicalText ?? arguments
+            edited = (try? JSONValue(parsing: arguments))?.jsonText ?? arguments
         }
         let wanted: Approval.Status =
             switch decision {

@@ -237,7 +237,7 @@ struct ThreadPage {
                 if line.hasPrefix(block.fence) && line.allSatisfy({ $0 == "`" }) {
                     let text = block.lines.joined(separator: "\n")
                     let first = text.first { !$0.isWhitespace }
-                    if first == "{" || first == "[", let value = try? JSONDocument(parsing: text) {
+                    if first == "{" || first == "[", let value = try? JSONValue(parsing: text) {
                         out.append(String(CodeFence.block(value.prettyText, language: block.info).dropLast()))
                     } else {
                         out.append(block.fence + block.info)

@@ -1,12 +1,12 @@
 import Foundation
-import InboxCore
 
-/// A JSON document of any shape: the parts of runtime protocols Letterbox passes through without a
-/// schema (AG-UI state, custom events, interrupt payloads, usage).
+/// A JSON value of any shape: the parts of runtime protocols Letterbox passes through without a schema
+/// (AG-UI state, custom events, interrupt payloads, usage), and tool arguments as the approval rules
+/// parse, compare, pretty-print and check them against a JSON Schema.
 ///
 /// Integers are kept apart from other numbers so that they are written back exactly (`2`, not `2.0`);
 /// `equals(_:)` compares them as numbers, as JSON Patch's `test` requires.
-enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -19,7 +19,7 @@ enum JSONValue: Sendable, Hashable {
     ///
     /// Uses `JSONSerialization` rather than `Decodable`: a `Decodable` enum must try each case in turn
     /// and pay for a thrown error per miss; measured on AG-UI text events, this is about 25% faster.
-    init(parsing bytes: some Collection<UInt8>) throws(ParseError) {
+    public init(parsing bytes: some Collection<UInt8>) throws(ParseError) {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
@@ -64,52 +64,52 @@ enum JSONValue: Sendable, Hashable {
     }
 
     /// Parses JSON text.
-    init(parsing text: String) throws(ParseError) {
+    public init(parsing text: String) throws(ParseError) {
         try self.init(parsing: Array(text.utf8))
     }
 
     /// Why a text is not JSON.
-    struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
-        var reason: String
-        var description: String { reason }
+    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
     }
 
     /// Compact JSON with sorted keys and unescaped slashes: the same value always gives the same text.
-    var jsonText: String {
+    public var jsonText: String {
         // Encoding a JSONValue cannot fail: every case maps to a JSON value and doubles are finite
         // (non-finite numbers cannot be parsed from JSON in the first place).
         (try? Self.encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
     /// The member `key` of an object, nil for anything else.
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case let .object(members) = self { return members[key] }
         return nil
     }
 
     /// The text of a string value.
-    var stringValue: String? {
+    public var stringValue: String? {
         if case let .string(text) = self { return text }
         return nil
     }
 
     /// The elements of an array value.
-    var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case let .array(items) = self { return items }
         return nil
     }
 
     /// The members of an object value.
-    var objectValue: [String: JSONValue]? {
+    public var objectValue: [String: JSONValue]? {
         if case let .object(members) = self { return members }
         return nil
     }
 
     /// Whether this is JSON `null`.
-    var isNull: Bool { self == .null }
+    public var isNull: Bool { self == .null }
 
     /// JSON equality: numbers compare by value (`1` equals `1.0`), objects ignore member order.
-    func equals(_ other: JSONValue) -> Bool {
+    public func equals(_ other: JSONValue) -> Bool {
         switch (self, other) {
         case let (.integer(a), .number(b)), let (.number(b), .integer(a)): return Double(a) == b
         case let (.array(a), .array(b)):
@@ -120,6 +120,31 @@ enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Indented JSON with sorted keys, for people.
+    public var prettyText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    /// JSON text pretty-printed when it parses; otherwise the text as it is.
+    public static func prettyPrinted(_ text: String) -> String {
+        (try? JSONValue(parsing: text))?.prettyText ?? text
+    }
+
+    /// The JSON type's name, as JSON Schema spells it.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .integer: "integer"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -127,7 +152,7 @@ enum JSONValue: Sendable, Hashable {
     }()
 
     /// A short reason from a parsing error (Foundation's descriptions run to several lines).
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         if let debug = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
         guard let error = error as? DecodingError else { return "\(error)" }
         switch error {
@@ -143,7 +168,7 @@ enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue: Codable {
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -162,7 +187,7 @@ extension JSONValue: Codable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -179,12 +204,12 @@ extension JSONValue: Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int64) { self = .integer(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, JSONValue)...) {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
-    init(nilLiteral: ()) { self = .null }
+    public init(nilLiteral: ()) { self = .null }
 }
