@@ -127,7 +127,7 @@ let package = Package(
         // Fuzz targets (docs/reliability.md): a seeded mutation loop by default; libFuzzer's entry
         // points when built with `swift build --sanitize=fuzzer -Xswiftc -DLIBFUZZER` (`make fuzz`).
         .executableTarget(name: "LetterboxFuzz", dependencies: ["ChatModel", "InboxCore"]),
-        .target(name: "LetterboxTestSupport", path: "Tests/LetterboxTestSupport"),
+        .target(name: "LetterboxTestSupport", dependencies: ["ChatModel"], path: "Tests/LetterboxTestSupport"),
         .testTarget(
             name: "ChatModelTests",
             dependencies: [

@@ -1,4 +1,6 @@
 #if !LIBFUZZER
+    import ChatModel
+
     #if canImport(Glibc)
         import Glibc
     #endif
@@ -44,7 +46,7 @@
             crashPath = Array("\(save)/crash-\(target.rawValue)".utf8CString)
             installCrashHandler()
             let dictionary = target.dictionary.map { Array($0.utf8) }
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             var start = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
             for seedInput in seeds {
@@ -68,7 +70,7 @@
             )
         }
 
-        static func mutate(_ input: inout [UInt8], seeds: [[UInt8]], dictionary: [[UInt8]], random: inout SplitMix) {
+        static func mutate(_ input: inout [UInt8], seeds: [[UInt8]], dictionary: [[UInt8]], random: inout SplitMix64) {
             func index(_ upTo: Int) -> Int { upTo <= 0 ? 0 : Int(random.next() % UInt64(upTo)) }
             switch random.next() % 8 {
             case 0 where !input.isEmpty:
@@ -143,19 +145,6 @@
                 }
                 sigaction(signal, &action, nil)
             }
-        }
-    }
-
-    /// SplitMix64, so a run is the same every time for a seed.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 #endif

@@ -12,7 +12,7 @@ struct AnchoredInbox {
     /// `threads` ids, each with `messages` messages delivered and answered (some after a retry, some
     /// with a file rejected on the way), committed in seeded random groups across threads.
     static func make(seed: UInt64, threads ids: [String], messages: Int) -> AnchoredInbox {
-        var random = SplitMix64(seed: seed) ?? SplitMix64()
+        var random = SplitMix64(seed: seed)
         var result = AnchoredInbox()
         result.inbox.add(.inboxCreated(detail: #"{"format":1,"id":"tamper"}"#), actor: .operator)
         result.inbox.add(.daemonStarted(detail: #"{"pid":1}"#))
@@ -251,7 +251,7 @@ struct JournalAuditTests {
         let inboxLines = JournalAudit.lines(inbox.inbox.bytes)
         let anchors = JournalAudit.anchors(in: inboxLines)
         #expect(JournalAudit.verify(inbox: inbox.inbox.bytes, threads: inbox.threadBytes).findings.isEmpty)
-        var random = SplitMix64(seed: 1_311) ?? SplitMix64()
+        var random = SplitMix64(seed: 1_311)
         var detected = 0
         var exact = 0
         var ranged = 0

@@ -1,3 +1,4 @@
+public import ChatModel
 import Foundation
 
 /// The two tiers of the reliability suites (docs/reliability.md): a short one in `make test`, a long one in
@@ -33,20 +34,7 @@ public enum Soak {
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator, so a run is replayed from its seed.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// True with probability `p`.
     public mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
 }

@@ -1,3 +1,5 @@
+import ChatModel
+
 /// Pending faults, seeded chaos, `Retry-After` deadlines and request counts: the mutable side of the test-control
 /// API.
 actor FaultBook {
@@ -84,21 +86,6 @@ actor FaultBook {
     var chaosReport: ReferenceChaosReport {
         ReferenceChaosReport(
             chaos: chaos, draws: drawn, injected: injected, afterRetryAfter: afterRetryAfter, early: early)
-    }
-}
-
-/// SplitMix64: small, fast and seedable, so the same seed gives the same faults.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -37,7 +37,7 @@ struct CrashLoopTests {
     )
     func crashLoop() async throws {
         let kills = Soak.tier(short: 50, long: 500)
-        var random = SeededGenerator(seed: Soak.seed)
+        var random = SplitMix64(seed: Soak.seed)
         let watch = Stopwatch()
         let scratch = try Scratch(settleMilliseconds: 30)
         for (thread, agent) in Self.threads { try scratch.thread(thread, agent: agent) }
@@ -171,7 +171,7 @@ struct CrashLoopTests {
 
     /// Drops an approve or reject control for each runbook thread whose one approval is pending and not yet
     /// answered by an earlier control; returns how many it wrote.
-    static func answerApprovals(_ scratch: Scratch, round: Int, random: inout SeededGenerator) throws -> Int {
+    static func answerApprovals(_ scratch: Scratch, round: Int, random: inout SplitMix64) throws -> Int {
         var written = 0
         for (thread, agent) in threads where agent == "operator" {
             // Read while the daemon may be mid-append: a line being written is tried again next time.

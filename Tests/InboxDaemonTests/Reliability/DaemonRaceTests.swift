@@ -27,7 +27,7 @@ struct DaemonRaceTests {
         .enabled(if: SmallDisk.available))
     func race() async throws {
         let rounds = Soak.tier(short: 4, long: 40)
-        var random = SeededGenerator(seed: Soak.seed)
+        var random = SplitMix64(seed: Soak.seed)
         let watch = Stopwatch()
         let scratch = try Scratch(settleMilliseconds: 30)
         try scratch.thread("desk", agent: "assistant")

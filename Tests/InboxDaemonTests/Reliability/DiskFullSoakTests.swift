@@ -18,7 +18,7 @@ struct DiskFullSoakTests {
         .enabled(if: SmallDisk.available))
     func fillAndEmpty() async throws {
         let cycles = Soak.tier(short: 3, long: 25)
-        var random = SeededGenerator(seed: Soak.seed)
+        var random = SplitMix64(seed: Soak.seed)
         let watch = Stopwatch()
         let disk = try SmallDisk(megabytes: 8)
         defer { disk.unmount() }

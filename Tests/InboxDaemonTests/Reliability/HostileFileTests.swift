@@ -26,7 +26,7 @@ struct HostileFileTests {
     static func text(_ text: String) -> @Sendable (String, String) throws -> Void { bytes(Array(text.utf8)) }
 
     static let cases: [Case] = {
-        var random = SeededGenerator(seed: Soak.seed)
+        var random = SplitMix64(seed: Soak.seed)
         let binary = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }
         let bomb =
             (["---", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -48,7 +48,9 @@ struct HostileFileTests {
             Case(name: "binary.md", make: bytes(binary)),
             Case(name: "fifty-megabytes.md") { path, _ in
                 let line = Data(Array(String(repeating: "All work and no play. ", count: 46).utf8) + [10])
-                FileManager.default.createFile(atPath: path, contents: nil)
+                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                    throw CocoaError(.fileWriteUnknown)
+                }
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 var chunk = Data()
                 while chunk.count < 1 << 20 { chunk.append(line) }

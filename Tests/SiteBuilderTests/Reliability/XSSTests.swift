@@ -221,7 +221,7 @@ struct XSSTests {
             : pages.filter { !$0.hasPrefix("threads/") && !$0.hasPrefix("audit/") || $0 == "audit/index.html" }
                 + pages.filter { $0.hasPrefix("threads/") }.prefix(2)
         var urls = loaded.map { "file://\(site)/\($0)" }
-        var random = SeededGenerator(seed: Soak.seed)
+        var random = SplitMix64(seed: Soak.seed)
         for payload in Self.payloads.shuffled(using: &random).prefix(queries) {
             let query = payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
             urls.append("file://\(site)/search.html?q=\(query)")
