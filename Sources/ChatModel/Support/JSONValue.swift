@@ -37,9 +37,14 @@ public enum JSONValue: Sendable, Hashable {
         case let text as String: return .string(text)
         case let number as NSNumber:
             // JSONSerialization's booleans are NSNumbers of type "c"; its doubles are "d" or "f".
+            // Numbers read as `Codable` reads them: a whole number within Int64 is an integer however it
+            // is written (`3`, `3.0`, `1e2`: JSON Schema's `integer`); anything else is a double,
+            // including integers beyond Int64 (JSONSerialization keeps those as UInt64, objCType "Q").
             switch String(cString: number.objCType) {
             case "c": return .bool(number.boolValue)
-            case "d", "f": return .number(number.doubleValue)
+            case "d", "f":
+                return Int64(exactly: number.doubleValue).map(JSONValue.integer) ?? .number(number.doubleValue)
+            case "Q" where number.uint64Value > UInt64(Int64.max): return .number(number.doubleValue)
             default: return .integer(number.int64Value)
             }
         case let items as [Any]:
