@@ -1,29 +1,6 @@
+import ChatModel
 import Foundation
 import Yams
-
-/// A JSON value as decoded strictly (a number is not a boolean, nor the other way round).
-indirect enum JSONValue: Decodable, Equatable {
-    case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-}
 
 /// Validates JSON against the schemas of docs/openapi.yaml: the subset of JSON Schema it uses
 /// (`$ref`, `allOf`, `oneOf`, `type` with 'null', `required`, `properties`, `additionalProperties: false`,
@@ -71,8 +48,8 @@ struct SchemaValidator {
             switch value {
             case .null: actual = ["null"]
             case .bool: actual = ["boolean"]
-            case .int: actual = ["integer", "number"]
-            case .double: actual = ["number"]
+            case .integer: actual = ["integer", "number"]
+            case .number: actual = ["number"]
             case .string: actual = ["string"]
             case .array: actual = ["array"]
             case .object: actual = ["object"]
@@ -97,7 +74,7 @@ struct SchemaValidator {
                 problems.append("\(path): shorter than \(minimum)")
             }
         }
-        if case let .int(number) = value, let minimum = schema["minimum"] as? Int, number < minimum {
+        if case let .integer(number) = value, let minimum = schema["minimum"] as? Int, number < minimum {
             problems.append("\(path): \(number) < \(minimum)")
         }
         if case let .array(items) = value, let itemSchema = schema["items"] {
