@@ -36,7 +36,10 @@ public func runProcess(
         process.standardError = err
         process.standardInput = input
         try launch(process)
-        let deadline = DispatchWorkItem { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Weak: the queue keeps a cancelled item until its time comes, and a process it held would keep
+        // its pipes open that long (a thousand descriptors at once in the full suite).
+        let deadline = DispatchWorkItem { [weak process] in
+            if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
         defer { deadline.cancel() }
@@ -53,6 +56,8 @@ public func runProcess(
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
         return ProcessResult(
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData.get(), as: UTF8.self), exited: process.terminationReason == .exit)
@@ -67,8 +72,10 @@ private final class LockedData: @unchecked Sendable {
     func get() -> Data { lock.withLock { data } }
 }
 
-/// Foundation's `Process.run()` is not safe to call from two threads at once (it crashed in `memmove`
-/// while a test started a daemon and another a peer): every test launch goes through this lock.
+/// Foundation's `Process.run()` is not safe to call from two threads at once: every test launch goes
+/// through this lock. (Its crash in `memmove` is another bug, swift-corelibs-foundation #5472: it reads
+/// 256 bytes past a `/proc/self/fd` entry, which faults once the process has ~1,350 descriptors open, so
+/// tests must not hold descriptors they no longer need.)
 private let launching = NSLock()
 
 /// Starts `process`, one launch at a time across the test process.
