@@ -230,6 +230,24 @@ struct MachineTests {
         #expect(try sim.inbox().runtime == .reachable)
     }
 
+    @Test("An agent list asked for before a 401 does not end the pause when it arrives after it")
+    func staleSuccessAfterAuthPause() throws {
+        let sim = Simulation(listAgents: false)
+        deliver(sim)
+        sim.fail(
+            "ops", "hello", attempt: 1,
+            RuntimeError(.authentication, "the runtime refused the token (HTTP 401)", status: 401))
+        sim.feed(.outcome(.agentsListed(runtime: "rt", result: .success([Simulation.assistant]))))
+        if case .authFailing = try sim.inbox().runtime {} else { Issue.record("the pause ended") }
+        #expect(!sim.events("").contains("auth_recovered"))
+        _ = sim.takeJobs()
+        sim.advance(2000)
+        #expect(sim.lastSend()?.attempt == 2)
+        sim.accept("ops", "hello", attempt: 2)
+        #expect(try sim.inbox().runtime == .reachable)
+        #expect(try sim.inbox().incidents.map(\.kind) == ["auth_failed"])
+    }
+
     @Test("A degraded state an earlier daemon journaled ends with the first request that works after a restart")
     func staleHealthAfterRestart() throws {
         let sim = Simulation()

@@ -101,7 +101,7 @@ struct PolicyTests {
     func authPause() {
         var health = RuntimeHealth(breaker: CircuitBreaker(WorkspaceConfig.Breaker()))
         let t0 = Timestamp(milliseconds: 5000)
-        health.authPause = RuntimeHealth.AuthPause(reason: "401", retryAt: t0, backoffMilliseconds: 2000)
+        health.authPause = RuntimeHealth.AuthPause(reason: "401", since: t0, retryAt: t0, backoffMilliseconds: 2000)
         let allowed6 = health.allowsRequest(now: t0.adding(milliseconds: -1))
         #expect(!allowed6)
         #expect(health.retryAt == t0)

@@ -15,11 +15,15 @@ public struct RuntimeHealth: Sendable, Hashable {
     /// A pause for a refused token.
     public struct AuthPause: Sendable, Hashable {
         public var reason: String
+        /// When the first refusal of this pause came: a request sent before it proves nothing about
+        /// the token now.
+        public var since: Timestamp
         public var retryAt: Timestamp
         public var backoffMilliseconds: Int64
 
-        public init(reason: String, retryAt: Timestamp, backoffMilliseconds: Int64) {
+        public init(reason: String, since: Timestamp, retryAt: Timestamp, backoffMilliseconds: Int64) {
             self.reason = reason
+            self.since = since
             self.retryAt = retryAt
             self.backoffMilliseconds = backoffMilliseconds
         }

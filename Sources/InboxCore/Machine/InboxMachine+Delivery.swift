@@ -265,11 +265,13 @@ extension InboxMachine {
     // MARK: Health
 
     /// A request to `runtime` succeeded: a pause for the token and a degraded state end at once, also
-    /// those an earlier daemon journaled, so the status never stays stale.
-    func recordSuccess(runtime: String) {
+    /// those an earlier daemon journaled, so the status never stays stale. A request sent at `sentAt`,
+    /// before the pause began, does not end it: its answer says nothing about the token now.
+    func recordSuccess(runtime: String, sentAt: Timestamp? = nil) {
         guard var state = health[runtime] else { return }
         state.probing = false
-        if state.authPause != nil || state.journaledAuthFailing {
+        let stale = state.authPause.map { pause in sentAt.map { $0 <= pause.since } ?? false } ?? false
+        if (state.authPause != nil || state.journaledAuthFailing) && !stale {
             state.authPause = nil
             for name in health.keys { health[name]?.journaledAuthFailing = false }
             appendInbox(.daemon, .authRecovered)
@@ -305,7 +307,8 @@ extension InboxMachine {
             appendInbox(.daemon, .authFailed(reason: reason))
             note(.error, "the runtime refuses the token; delivery is paused", ["runtime": runtime])
         }
-        state.authPause = RuntimeHealth.AuthPause(reason: reason, retryAt: retryAt, backoffMilliseconds: backoff)
+        state.authPause = RuntimeHealth.AuthPause(
+            reason: reason, since: state.authPause?.since ?? now.wall, retryAt: retryAt, backoffMilliseconds: backoff)
         state.journaledAuthFailing = false
         state.probing = false
         health[runtime] = state
@@ -335,7 +338,7 @@ extension InboxMachine {
                 }
             ).text
             if inboxState.agents != detail { appendInbox(.daemon, .agentsListed(detail: detail)) }
-            recordSuccess(runtime: runtime)
+            recordSuccess(runtime: runtime, sentAt: agentListAskedAt[runtime])
         case let .failure(error):
             switch error.kind {
             case .authentication:
@@ -371,8 +374,13 @@ extension InboxMachine {
         for (runtime, retry) in agentListRetry {
             guard let at = retry.at, at <= now.moment else { continue }
             agentListRetry[runtime]?.at = nil  // one request at a time
-            enqueue(.listAgents(runtime: runtime))
+            askForAgents(runtime)
         }
+    }
+
+    func askForAgents(_ runtime: String) {
+        agentListAskedAt[runtime] = now.wall
+        enqueue(.listAgents(runtime: runtime))
     }
 
     /// `90 s`, `3 min`, `2 h`: a duration for messages.

@@ -88,6 +88,8 @@ public final class InboxMachine {
     var agentsListed: Set<String> = []
     /// Runtimes whose agent list failed: when to ask again (nil while asking), and the backoff so far.
     var agentListRetry: [String: (at: Moment?, backoff: Int64)] = [:]
+    /// When each runtime's agent list was last asked for (an answer to it is news from that time).
+    var agentListAskedAt: [String: Timestamp] = [:]
     var stopping = false
     /// Messages delivered since start (for the benchmark and logs).
     public internal(set) var delivered = 0
@@ -133,7 +135,7 @@ public final class InboxMachine {
             case .journal, .ignored: break
             }
         }
-        for runtime in configuration.runtimes { enqueue(.listAgents(runtime: runtime.name)) }
+        for runtime in configuration.runtimes { askForAgents(runtime.name) }
         out.siteChanged.formUnion(unloaded)
         return end()
     }

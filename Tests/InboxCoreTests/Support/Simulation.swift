@@ -40,9 +40,11 @@ final class Simulation {
         streaming: true, toolCalls: true, approvals: true, abort: true, regenerate: false, threadListing: false,
         serverHistory: false, agentListing: false)
 
+    static let assistant = RuntimeAgent(id: "assistant", name: nil, scopes: ["chat"], runtime: "rt")
+
     init(
         capabilities: RuntimeCapabilities = Simulation.controlPlane, threads: [String] = ["ops"],
-        tune: (inout WorkspaceConfig.Delivery) -> Void = { _ in }
+        listAgents: Bool = true, tune: (inout WorkspaceConfig.Delivery) -> Void = { _ in }
     ) {
         var delivery = WorkspaceConfig.Delivery()
         delivery.settleMilliseconds = 100
@@ -60,12 +62,8 @@ final class Simulation {
         machine = InboxMachine(configuration: configuration)
         for thread in threads { files[thread] = [:] }
         start()
-        if capabilities.agentListing {
-            feed(
-                .outcome(
-                    .agentsListed(
-                        runtime: "rt",
-                        result: .success([RuntimeAgent(id: "assistant", name: nil, scopes: ["chat"], runtime: "rt")]))))
+        if capabilities.agentListing && listAgents {
+            feed(.outcome(.agentsListed(runtime: "rt", result: .success([Self.assistant]))))
         }
     }
 
@@ -86,11 +84,7 @@ final class Simulation {
         steps = []
         start()
         if configuration.runtimes[0].capabilities.agentListing {
-            feed(
-                .outcome(
-                    .agentsListed(
-                        runtime: "rt",
-                        result: .success([RuntimeAgent(id: "assistant", name: nil, scopes: ["chat"], runtime: "rt")]))))
+            feed(.outcome(.agentsListed(runtime: "rt", result: .success([Self.assistant]))))
         }
     }
 
