@@ -288,15 +288,20 @@ final class BuildPlan {
         let page = ThreadPage(content: content, renderer: build.renderer, strings: strings, siteTitle: title)
         let segment = Page.segment(id)
         let messages: [MessageView]
+        let searchTexts: [[[UInt8]]]
+        var fragments: [ReadAPI.Fragments]?
         if theme.rendersMessageSections {
             // Full builds neither read nor fill the cache, so it cannot add to their peak memory.
             let sections = page.sections(theme: theme, cache: full ? nil : build.messageSections)
             messages = sections.map(\.view)
+            searchTexts = sections.map(\.searchTexts)
+            if !full { fragments = sections.map(\.api) }
             try sink.put(
                 "threads/\(segment).html",
                 theme.thread(framed(page.view(messages: messages)), sections: sections.map(\.html)))
         } else {
             messages = content.snapshot.state.messages.map(page.message)
+            searchTexts = messages.map(MessageSectionCache.Section.searchTexts)
             try sink.put("threads/\(segment).html", theme.thread(framed(page.view(messages: messages)), sections: nil))
         }
         let entries = Feeds.entries(
@@ -307,20 +312,20 @@ final class BuildPlan {
             base: "", entries: Array(entries.prefix(Feeds.threadLimit)))
         try sink.put("threads/\(segment).xml", theme.feed(feed))
         var items: [SearchIndex.Item] = []
-        for (message, state) in zip(messages, content.snapshot.state.messages) {
+        for ((message, state), texts) in zip(zip(messages, content.snapshot.state.messages), searchTexts) {
             items.append(
                 .init(
                     anchor: message.id, file: message.file, agent: message.agent ?? "", state: message.state,
-                    at: message.at.iso, edited: !state.edits.isEmpty, html: message.body))
-            for run in message.runs {
+                    at: message.at.iso, edited: !state.edits.isEmpty, text: texts[0]))
+            for (run, text) in zip(message.runs, texts.dropFirst()) {
                 items.append(
                     .init(
                         anchor: run.id, file: run.file, agent: run.agent, state: run.status, at: run.at.iso,
-                        edited: false, html: run.body))
+                        edited: false, text: text))
             }
         }
         try sink.put("search/\(segment).js", SearchIndex.shard(thread: id, title: content.snapshot.title, items: items))
-        try sink.put(ReadAPI.messagesPath(id), ReadAPI.messages(content, views: messages))
+        try sink.put(ReadAPI.messagesPath(id), ReadAPI.messages(content, views: messages, fragments: fragments))
         return ThreadOutput(summary: ThreadSummary(content), feed: entries)
     }
 

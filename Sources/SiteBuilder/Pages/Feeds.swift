@@ -91,8 +91,8 @@ enum SearchIndex {
     static let textLimit = 2000
 
     /// One searchable item: a message or an answer, its anchor, what the filters match (agent, delivery
-    /// state or run status, time) and its rendered HTML. An operator message edited after it was sent
-    /// has no text here: the index holds what was sent, and only the edited text is on disk.
+    /// state or run status, time) and its text (`text(html:)`). An operator message edited after it was
+    /// sent has no text here: the index holds what was sent, and only the edited text is on disk.
     struct Item {
         var anchor: String
         var file: String
@@ -100,7 +100,15 @@ enum SearchIndex {
         var state: String
         var at: String
         var edited: Bool
-        var html: String
+        var text: [UInt8]
+    }
+
+    /// The text the index keeps of rendered HTML, escaped for a JSON string: its plain text, cut at
+    /// `textLimit` characters. The costly part of a shard, so a kept message section keeps it too.
+    static func text(html: String) -> [UInt8] {
+        var out: [UInt8] = []
+        appendEscaped(plainText(html, limit: textLimit), to: &out)
+        return out
     }
 
     static func shard(thread: String, title: String, items: [Item]) -> [UInt8] {
@@ -128,7 +136,7 @@ enum SearchIndex {
             out.append(contentsOf: "\",\"at\":\"".utf8)
             appendEscaped(Array(item.at.utf8), to: &out)
             out.append(contentsOf: "\",\"text\":\"".utf8)
-            if !item.edited { appendEscaped(plainText(item.html, limit: textLimit), to: &out) }
+            if !item.edited { out += item.text }
             out.append(contentsOf: item.edited ? "\",\"edited\":true}".utf8 : "\"}".utf8)
         }
         out.append(contentsOf: "\n]);\n".utf8)

@@ -20,11 +20,26 @@ final class MessageSectionCache {
         var bodies: [String: String]
     }
 
-    /// One rendered section: the message's view (the feeds and the search index read it) and its HTML.
+    /// One rendered section: the message's view (the feeds read it), its HTML, the search index's text
+    /// of the message and of each of its runs, in order (`SearchIndex.text(html:)`), and its items in
+    /// the read API as builds write them.
     struct Section {
         var inputs: Inputs
         var view: MessageView
         var html: [UInt8]
+        var searchTexts: [[UInt8]]
+        let api = ReadAPI.Fragments()
+
+        init(inputs: Inputs, view: MessageView, html: [UInt8]) {
+            self.inputs = inputs
+            self.view = view
+            self.html = html
+            searchTexts = Self.searchTexts(view)
+        }
+
+        static func searchTexts(_ view: MessageView) -> [[UInt8]] {
+            [SearchIndex.text(html: view.body)] + view.runs.map { SearchIndex.text(html: $0.body) }
+        }
     }
 
     static let defaultThreadLimit = 16

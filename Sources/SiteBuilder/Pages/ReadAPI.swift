@@ -59,16 +59,28 @@ enum ReadAPI {
         return j.bytes
     }
 
-    /// One item of a thread as the control plane lists it.
+    /// One item of a thread as the control plane lists it. `write` runs only when `fragments` has no
+    /// bytes for it at this `seq` and `updated` time.
     private struct Item {
         var seq: Int
         var id: String
+        var updated: Timestamp
+        var fragments: Fragments?
         var write: (inout JSONWriter) -> Void
+    }
+
+    /// The items of one message (it, its answers, their tool calls and approvals) as earlier builds
+    /// wrote them, kept with the message's section (`MessageSectionCache`). A section is kept only
+    /// while everything it is rendered from is unchanged, and that is everything an item shows but
+    /// its `seq` and `updatedAt` (from the journal), which are compared before bytes are reused.
+    final class Fragments {
+        fileprivate var items: [String: (seq: Int, updated: Timestamp, bytes: [UInt8])] = [:]
     }
 
     /// A thread's messages, answers, tool calls and approvals, ordered by `seq`: the number of the
     /// journal line that last changed each (one past the journal for files the daemon has not seen).
-    static func messages(_ content: ThreadContent, views: [MessageView]) -> [UInt8] {
+    /// `fragments`, one per message when given, keeps each item's bytes for the next build.
+    static func messages(_ content: ThreadContent, views: [MessageView], fragments: [Fragments]? = nil) -> [UInt8] {
         let snapshot = content.snapshot
         let thread = snapshot.id
         var lastSeq: [String: Int] = [:]
@@ -86,7 +98,8 @@ enum ReadAPI {
         }
         let page = "threads/\(Page.segment(thread)).html#m-"
         var items: [Item] = []
-        for (message, view) in zip(snapshot.state.messages, views) {
+        for (index, (message, view)) in zip(snapshot.state.messages, views).enumerated() {
+            let kept = fragments?[index]
             let messageSeq = seq(message.id)
             let updated = lastTime[message.id] ?? message.detectedAt
             let status: String
@@ -98,7 +111,7 @@ enum ReadAPI {
             var role = view.role
             if !["operator", "assistant", "tool", "approval", "system"].contains(role) { role = "system" }
             items.append(
-                Item(seq: messageSeq, id: message.id) { j in
+                Item(seq: messageSeq, id: message.id, updated: updated, fragments: kept) { j in
                     common(
                         &j, id: message.id, thread: thread, seq: messageSeq, role: role,
                         content: content.bodies[message.file] ?? "", created: message.detectedAt, updated: updated,
@@ -145,7 +158,7 @@ enum ReadAPI {
                 })
             for (run, runView) in zip(snapshot.state.runs(of: message), view.runs) {
                 let runSeq = seq(runView.id)
-                let reply = ThreadPage.reply(content.bodies[run.file] ?? "")
+                let runUpdated = lastTime[runView.id] ?? run.endedAt ?? run.startedAt
                 let status: String
                 switch run.status {
                 case .streaming, .awaitingApproval: status = "in_progress"
@@ -154,11 +167,11 @@ enum ReadAPI {
                 case .errored: status = "failed"
                 }
                 items.append(
-                    Item(seq: runSeq, id: runView.id) { j in
+                    Item(seq: runSeq, id: runView.id, updated: runUpdated, fragments: kept) { j in
+                        let reply = ThreadPage.reply(content.bodies[run.file] ?? "")
                         common(
                             &j, id: runView.id, thread: thread, seq: runSeq, role: "assistant", content: reply.text,
-                            created: run.startedAt, updated: lastTime[runView.id] ?? run.endedAt ?? run.startedAt,
-                            status: status, replyTo: message.id)
+                            created: run.startedAt, updated: runUpdated, status: status, replyTo: message.id)
                         j.key("letterbox")
                         j.object { j in
                             j.field("file", run.file)
@@ -181,13 +194,14 @@ enum ReadAPI {
                 for call in run.toolCalls {
                     let id = String(call.file.dropLast(3))
                     let callSeq = seq(id)
-                    let body = content.bodies[call.file] ?? ""
-                    let parts = ToolCallText(body)
+                    let callUpdated = lastTime[id] ?? call.at
                     items.append(
-                        Item(seq: callSeq, id: id) { j in
+                        Item(seq: callSeq, id: id, updated: callUpdated, fragments: kept) { j in
+                            let body = content.bodies[call.file] ?? ""
+                            let parts = ToolCallText(body)
                             common(
                                 &j, id: id, thread: thread, seq: callSeq, role: "tool", content: body, created: call.at,
-                                updated: lastTime[id] ?? call.at, status: toolStatus(call.status), replyTo: message.id,
+                                updated: callUpdated, status: toolStatus(call.status), replyTo: message.id,
                                 toolCall: { j in
                                     j.object { j in
                                         j.field("id", call.id)
@@ -207,7 +221,7 @@ enum ReadAPI {
                 }
                 for approval in run.approvals {
                     let approvalSeq = seq(approval.id)
-                    let body = content.bodies[approval.file] ?? ""
+                    let approvalUpdated = lastTime[approval.id] ?? approval.requestedAt
                     let decided = approval.answer.map { answer in
                         switch answer.decision {
                         case .approve, .edit, .respond: "approved"
@@ -217,10 +231,11 @@ enum ReadAPI {
                     }
                     let state = decided ?? (run.status.isFinished ? "closed" : approval.expired ? "expired" : "pending")
                     items.append(
-                        Item(seq: approvalSeq, id: approval.id) { j in
+                        Item(seq: approvalSeq, id: approval.id, updated: approvalUpdated, fragments: kept) { j in
+                            let body = content.bodies[approval.file] ?? ""
                             common(
                                 &j, id: approval.id, thread: thread, seq: approvalSeq, role: "approval", content: body,
-                                created: approval.requestedAt, updated: lastTime[approval.id] ?? approval.requestedAt,
+                                created: approval.requestedAt, updated: approvalUpdated,
                                 status: decided != nil ? "complete" : state == "closed" ? "aborted" : "in_progress",
                                 replyTo: message.id,
                                 approval: { j in
@@ -250,7 +265,16 @@ enum ReadAPI {
         var j = JSONWriter()
         j.object { j in
             j.key("messages")
-            j.array(items) { j, item in j.object { j in item.write(&j) } }
+            j.array(items) { j, item in
+                if let kept = item.fragments?.items[item.id], kept.seq == item.seq, kept.updated == item.updated {
+                    j.raw(kept.bytes)
+                    return
+                }
+                var one = JSONWriter()
+                one.object { j in item.write(&j) }
+                item.fragments?.items[item.id] = (item.seq, item.updated, one.bytes)
+                j.raw(one.bytes)
+            }
         }
         return j.bytes
     }
@@ -350,6 +374,13 @@ struct JSONWriter {
         SearchIndex.appendQuoted(name, markupSafe: true, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
+    }
+
+    /// A value written before, by another writer.
+    mutating func raw(_ value: [UInt8]) {
+        separate()
+        bytes += value
+        needsComma = true
     }
 
     mutating func null() {
