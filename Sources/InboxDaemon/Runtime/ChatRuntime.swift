@@ -1,4 +1,4 @@
-public import ChatModel
+import ChatModel
 public import InboxCore
 
 extension RunUpdate {

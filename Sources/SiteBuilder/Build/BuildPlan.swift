@@ -365,8 +365,9 @@ final class BuildPlan {
                         build.chainRows[chain.journal] = (chain, html)
                         return html
                     }))
-            try sink.put("audit/page-\(number).html", html)
-            if isNewest { try sink.put("audit/index.html", html) }
+            let digest = SHA256Hex.digest(html)
+            try sink.put("audit/page-\(number).html", html, digest: digest)
+            if isNewest { try sink.put("audit/index.html", html, digest: digest) }
             offset = end
             number += 1
         } while offset < rows.count
@@ -384,8 +385,9 @@ final class BuildPlan {
     }
 
     func writeSitePages(inbox: InboxState, inboxProblem: FormatError?, into sink: OutputSink) throws {
-        let summaries = threadIDs.compactMap { manifest.threads[$0]?.summary }
-        let items = SitePages.ordered(summaries).compactMap { manifest.threads[$0.id]?.indexItem }
+        let records = threadIDs.compactMap { manifest.threads.index(forKey: $0) }
+        let summaries = records.map { manifest.threads.values[$0].summary }
+        let items = SitePages.order(summaries).map { manifest.threads.values[records[$0]].indexItem }
         try sink.put("index.html", theme.index(withBanner(SitePages.index(items, siteTitle: title, strings: strings))))
         var problems = rejectedRoot.map { "\(workspace.relative(workspace.inbox + "/" + $0.name)): \($0.reason)" }
         if let inboxProblem { problems.append(inboxProblem.description) }

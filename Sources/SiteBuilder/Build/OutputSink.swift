@@ -20,8 +20,10 @@ final class OutputSink {
 
     func put(_ path: String, _ text: String) throws { try put(path, Array(text.utf8)) }
 
-    func put(_ path: String, _ bytes: [UInt8]) throws {
-        let digest = SHA256Hex.digest(bytes)
+    /// Writes `bytes` at `path` unless they are what is there; `digest` is their SHA-256 when the
+    /// caller has it already (the same bytes going to two paths).
+    func put(_ path: String, _ bytes: [UInt8], digest known: String? = nil) throws {
+        let digest = known ?? SHA256Hex.digest(bytes)
         let target = root + "/" + path
         if skipUnchanged && hashes[path] == digest && FileSystem.exists(target) {
             unchanged += 1

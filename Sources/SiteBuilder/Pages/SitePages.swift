@@ -21,13 +21,13 @@ enum SitePages {
             badges: summary.badges(strings), tags: summary.tags)
     }
 
-    /// Threads by last activity, newest first; ties by id so the order is stable.
-    static func ordered(_ summaries: [ThreadSummary]) -> [ThreadSummary] {
-        // Indices are sorted rather than the summaries themselves: moving a summary costs a retain per field.
+    /// The positions of `summaries` in index order: by last activity, newest first; ties by id so the
+    /// order is stable. Positions rather than summaries: moving a summary costs a retain per field.
+    static func order(_ summaries: [ThreadSummary]) -> [Int] {
         summaries.indices.sorted { i, j in
             let (x, y) = (summaries[i].lastActivity ?? Int64.min, summaries[j].lastActivity ?? Int64.min)
             return x != y ? x > y : summaries[i].id.utf8.lexicographicallyPrecedes(summaries[j].id.utf8)
-        }.map { summaries[$0] }
+        }
     }
 
     static func status(
