@@ -42,6 +42,24 @@ struct StoreTests {
         #expect(try FileSystem.list(folder.path).map(\.name) == ["hello.reply-2.md", "hello.reply.md"])
     }
 
+    @Test("A quick replacement swaps the new file in, removes the old one, and refuses to replace a folder")
+    func replaceQuickly() throws {
+        let folder = try TempFolder()
+        try DurableWriter.replaceQuickly(Array("first".utf8), at: folder.path + "/page.html")
+        let before = try #require(try FileSystem.entry(at: folder.path + "/page.html"))
+        try DurableWriter.replaceQuickly(Array("second, longer".utf8), at: folder.path + "/page.html")
+        #expect(try folder.read("page.html") == "second, longer")
+        #expect(
+            try FileSystem.entry(at: folder.path + "/page.html")?.inode != before.inode, "a new file, not a rewrite")
+        try FileManager.default.createDirectory(atPath: folder.path + "/taken.html", withIntermediateDirectories: false)
+        try folder.write("taken.html/inside", "x")
+        #expect(throws: StoreError.self) {
+            try DurableWriter.replaceQuickly(Array("page".utf8), at: folder.path + "/taken.html")
+        }
+        #expect(try folder.read("taken.html/inside") == "x")
+        #expect(try FileSystem.list(folder.path).map(\.name) == ["page.html", "taken.html"], "no temp file left")
+    }
+
     @Test("§6: orphan temp files are swept; a live writer's temp file and everything else stay")
     func sweep() throws {
         let folder = try TempFolder()

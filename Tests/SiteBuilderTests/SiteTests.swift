@@ -92,6 +92,25 @@ struct SiteTests {
     }
 
     @Test(
+        "A manifest saved in another boot is not trusted: pages written without fsync may be empty after a power loss")
+    func manifestFromAnotherBoot() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        try build.saveManifest()
+        var manifest = try #require(Manifest.load(site: inbox.workspace.site, workspace: inbox.workspace))
+        #expect(manifest.boot == Manifest.currentBoot && !manifest.boot.isEmpty)
+        #expect(Manifest.load(site: inbox.workspace.site, workspace: inbox.workspace, boot: "another") == nil)
+        // As after a power loss: the manifest vouches for a page the kernel never wrote out.
+        manifest.boot = "another"
+        try manifest.save(site: inbox.workspace.site, workspace: inbox.workspace)
+        try Data().write(to: URL(fileURLWithPath: inbox.workspace.site + "/threads/ops.html"))
+        let again = try SiteBuild(workspace: inbox.workspace, logger: logger).build()
+        #expect(again.full)
+        #expect(try !read(inbox.workspace.site + "/threads/ops.html").isEmpty)
+    }
+
+    @Test(
         "One new message re-renders that thread, the index, the feeds and the newest audit page, and equals a full build"
     )
     func incremental() throws {

@@ -9,6 +9,7 @@ extension Manifest {
         w.bytes.append(contentsOf: Self.magic.utf8)
         w.int(version)
         w.string(fingerprint)
+        w.string(boot)
         let outputs = outputs.sorted { $0.key < $1.key }
         w.array(outputs) { w, pair in
             w.string(pair.key)
@@ -31,6 +32,7 @@ extension Manifest {
         do throws(ByteReader.Malformed) {
             guard try r.int() == formatVersion else { return nil }
             var manifest = Manifest(fingerprint: try r.string())
+            manifest.boot = try r.string()
             let outputs = try r.array { r throws(ByteReader.Malformed) in (try r.string(), try r.string()) }
             manifest.outputs = Dictionary(outputs, uniquingKeysWith: { a, _ in a })
             let threads = try r.array { r throws(ByteReader.Malformed) in try ThreadRecord(from: &r) }

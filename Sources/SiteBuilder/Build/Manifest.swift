@@ -6,7 +6,7 @@ import InboxStore
 /// Kept in `.letterbox/` (machine-local: it holds inode numbers and mtimes), never in the site, so
 /// the site stays byte-identical for the same inbox. Losing it only costs a full build.
 struct Manifest: Codable, Sendable {
-    static let formatVersion = 4
+    static let formatVersion = 5
 
     /// A journal as last seen: how many lines, the last hash, and any problem.
     struct JournalRecord: Codable, Sendable, Hashable {
@@ -30,6 +30,10 @@ struct Manifest: Codable, Sendable {
     var version = formatVersion
     /// Theme, configuration and builder version: when it changes, everything is rebuilt.
     var fingerprint: String
+    /// The boot it was saved in (the kernel's `boot_id`). Pages are written without fsync, so after a
+    /// power loss some may be empty while the manifest vouches for them: one from another boot is not
+    /// trusted, and the first build after a restart of the machine is a full one.
+    var boot = Manifest.currentBoot
     /// Every output path and the SHA-256 of its bytes.
     var outputs: [String: String] = [:]
     var threads: [String: ThreadRecord] = [:]
@@ -44,12 +48,18 @@ struct Manifest: Codable, Sendable {
         workspace.stateFolder + "/site-manifest-\(SHA256Hex.digest(site).prefix(12)).bin"
     }
 
-    static func load(site: String, workspace: Workspace) -> Manifest? {
-        guard let bytes = try? FileSystem.readFile(path(site: site, workspace: workspace), maxBytes: 1 << 30) else {
-            return nil
-        }
-        return decoded(bytes)
+    /// The manifest last saved for `site`, if it decodes and was saved in boot `boot`.
+    static func load(site: String, workspace: Workspace, boot: String = currentBoot) -> Manifest? {
+        guard let bytes = try? FileSystem.readFile(path(site: site, workspace: workspace), maxBytes: 1 << 30),
+            let manifest = decoded(bytes), manifest.boot == boot
+        else { return nil }
+        return manifest
     }
+
+    /// This boot's id (empty where the kernel does not say: then every manifest is from this boot).
+    static let currentBoot: String =
+        (try? FileSystem.readFile("/proc/sys/kernel/random/boot_id", maxBytes: 64))
+        .map { String(decoding: $0, as: UTF8.self).trimmingWhitespace } ?? ""
 
     func save(site: String, workspace: Workspace) throws {
         try FileSystem.createDirectory(workspace.stateFolder)

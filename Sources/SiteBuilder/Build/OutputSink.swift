@@ -34,8 +34,9 @@ final class OutputSink {
             if !FileSystem.exists(folder) { try FileSystem.createDirectory(folder) }
             folders.insert(folder)
         }
-        // Atomic (temp + rename): a reader never sees half a page. No fsync: the site can be rebuilt.
-        try DurableWriter.writeQuickly(bytes, to: target)
+        // Atomic (temp + exchange): a reader never sees half a page. No fsync: the site can be rebuilt,
+        // and a manifest from an earlier boot is not trusted (`Manifest.load`).
+        try DurableWriter.replaceQuickly(bytes, at: target)
         hashes[path] = digest
         written += 1
     }
