@@ -46,33 +46,20 @@ public enum DurableWriter {
     /// replacement of a 400 KB page cost about 1 ms here; an exchange is not flushed (0.1 ms). The
     /// price: after a power loss, a file replaced this way in the last seconds may be empty.
     public static func replaceQuickly(_ bytes: some Collection<UInt8>, at path: String) throws(StoreError) {
-        let (folder, name) = split(path)
-        let temp = "\(folder)/\(FileClassifier.tempPrefix)\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
-        guard fd >= 0 else { throw .system("open", path: temp) }
-        var closed = false
-        var placed = false
-        defer {
-            if !closed { close(fd) }
-            if !placed { unlink(temp) }
-        }
-        try writeAll(fd, Array(bytes), path: temp)
-        closed = true
-        guard close(fd) == 0 else { throw .system("close", path: temp) }
-        guard lb_rename_exchange(AT_FDCWD, temp, AT_FDCWD, path) == 0 else {
-            guard errno == ENOENT else { throw .system("renameat2", path: path) }
-            // Nothing there yet.
-            try FileSystem.rename(temp, path)
-            placed = true
-            return
-        }
-        placed = true
-        // The old file is at the temp name now.
-        guard unlink(temp) == 0 else {
-            let error = StoreError.system("unlink", path: path)
-            // Not a file (a folder, say): put it back, as a rename over it would have refused.
-            if lb_rename_exchange(AT_FDCWD, temp, AT_FDCWD, path) == 0 { placed = false }
-            throw error
+        try write(bytes, to: path, durable: false) { temp, path throws(StoreError) in
+            guard lb_rename_exchange(AT_FDCWD, temp, AT_FDCWD, path) == 0 else {
+                guard errno == ENOENT else { throw .system("renameat2", path: path) }
+                try FileSystem.rename(temp, path)  // nothing there yet
+                return
+            }
+            // The old file is at the temp name now.
+            guard unlink(temp) == 0 else {
+                let error = StoreError.system("unlink", path: path)
+                // Not a file (a folder, say): put it back, as a rename over it would have refused; the
+                // new file, at the temp name again, is then removed like any write that failed.
+                _ = lb_rename_exchange(AT_FDCWD, temp, AT_FDCWD, path)
+                throw error
+            }
         }
     }
 
@@ -94,25 +81,36 @@ public enum DurableWriter {
     private static func write(_ bytes: some Collection<UInt8>, to path: String, mode: Mode, durable: Bool)
         throws(StoreError)
     {
+        try write(bytes, to: path, durable: durable) { temp, path throws(StoreError) in
+            switch mode {
+            case .createNew: try FileSystem.renameNoReplace(temp, path)
+            case .replace: try FileSystem.rename(temp, path)
+            }
+        }
+    }
+
+    /// Writes `bytes` to a temp file beside `path` (fsynced if `durable`), then lets `place` put it at
+    /// `path`; the temp file is removed if anything fails. A durable write fsyncs the folder last.
+    private static func write(
+        _ bytes: some Collection<UInt8>, to path: String, durable: Bool,
+        place: (_ temp: String, _ path: String) throws(StoreError) -> Void
+    ) throws(StoreError) {
         let (folder, name) = split(path)
         let temp = "\(folder)/\(FileClassifier.tempPrefix)\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
         guard fd >= 0 else { throw .system("open", path: temp) }
         var closed = false
-        var renamed = false
+        var placed = false
         defer {
             if !closed { close(fd) }
-            if !renamed { unlink(temp) }
+            if !placed { unlink(temp) }
         }
         try writeAll(fd, Array(bytes), path: temp)
         if durable { guard fsync(fd) == 0 else { throw .system("fsync", path: temp) } }
         closed = true
         guard close(fd) == 0 else { throw .system("close", path: temp) }
-        switch mode {
-        case .createNew: try FileSystem.renameNoReplace(temp, path)
-        case .replace: try FileSystem.rename(temp, path)
-        }
-        renamed = true
+        try place(temp, path)
+        placed = true
         if durable { try FileSystem.syncDirectory(folder) }
     }
 
