@@ -301,7 +301,9 @@ final class BuildPlan {
                 theme.thread(framed(page.view(messages: messages)), sections: sections.map(\.html)))
         } else {
             messages = content.snapshot.state.messages.map(page.message)
-            searchTexts = messages.map(MessageSectionCache.Section.searchTexts)
+            searchTexts = zip(messages, content.snapshot.state.messages).map { message, state in
+                SearchIndex.texts(of: message, edited: !state.edits.isEmpty)
+            }
             try sink.put("threads/\(segment).html", theme.thread(framed(page.view(messages: messages)), sections: nil))
         }
         let entries = Feeds.entries(

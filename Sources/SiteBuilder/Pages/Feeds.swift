@@ -111,6 +111,12 @@ enum SearchIndex {
         return out
     }
 
+    /// The texts of a message's items, the message's first, then each of its answers'. A message
+    /// edited after it was sent (`edited`) has none: the index holds what was sent.
+    static func texts(of message: MessageView, edited: Bool) -> [[UInt8]] {
+        [edited ? [] : text(html: message.body)] + message.runs.map { text(html: $0.body) }
+    }
+
     static func shard(thread: String, title: String, items: [Item]) -> [UInt8] {
         var out: [UInt8] = Array("LETTERBOX_SEARCH([\n".utf8)
         out.reserveCapacity(items.count * 600)

@@ -34,11 +34,7 @@ final class MessageSectionCache {
             self.inputs = inputs
             self.view = view
             self.html = html
-            searchTexts = Self.searchTexts(view)
-        }
-
-        static func searchTexts(_ view: MessageView) -> [[UInt8]] {
-            [SearchIndex.text(html: view.body)] + view.runs.map { SearchIndex.text(html: $0.body) }
+            searchTexts = SearchIndex.texts(of: view, edited: !inputs.message.edits.isEmpty)
         }
     }
 
