@@ -248,6 +248,29 @@ struct MachineTests {
         #expect(try sim.inbox().incidents.map(\.kind) == ["auth_failed"])
     }
 
+    @Test("A delivery sent before a 401 elsewhere does not end the pause when it is accepted after it")
+    func staleDeliveryAfterAuthPause() throws {
+        let sim = Simulation(threads: ["ops", "billing"])
+        sim.save("ops", "hello.md", "Hello")
+        sim.save("billing", "invoice.md", "Invoice?")
+        sim.advance(100)
+        #expect(sim.events("ops").last == "attempt" && sim.events("billing").last == "attempt")
+        sim.advance(10)
+        sim.fail(
+            "billing", "invoice", attempt: 1,
+            RuntimeError(.authentication, "the runtime refused the token (HTTP 401)", status: 401))
+        sim.accept("ops", "hello", attempt: 1)
+        #expect(try sim.state("ops").message("hello")?.delivery == .sent)
+        if case .authFailing = try sim.inbox().runtime {} else { Issue.record("the pause ended") }
+        // The probe, sent after the pause began, is what ends it.
+        _ = sim.takeJobs()
+        sim.advance(2000)
+        #expect(sim.lastSend()?.message == "invoice")
+        sim.accept("billing", "invoice", attempt: 2, runtimeID: "msg_2")
+        #expect(try sim.inbox().runtime == .reachable)
+        #expect(try sim.inbox().incidents.map(\.kind) == ["auth_failed"])
+    }
+
     @Test("A degraded state an earlier daemon journaled ends with the first request that works after a restart")
     func staleHealthAfterRestart() throws {
         let sim = Simulation()

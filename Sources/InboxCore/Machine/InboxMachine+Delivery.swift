@@ -163,7 +163,8 @@ extension InboxMachine {
     /// The runtime acknowledged the message: bind the thread, journal `sent`, and start recording the run.
     /// `runtime` is the one the job went to: the run ahead of a queued message may have ended by now.
     func delivered(runtime: String, thread: String, message: String, attempt: Int, accepted: Accepted) {
-        recordSuccess(runtime: runtime)
+        let sentAt = threads[thread]?.state.message(message)?.attempts.first { $0.number == attempt }?.startedAt
+        recordSuccess(runtime: runtime, sentAt: sentAt)
         // The thread may have been read again meanwhile (its journal replaced): then this attempt was
         // closed and is retried with the same key, which the runtime answers the same way.
         guard let book = threads[thread], let state = book.state.message(message), let requestID = state.requestID,
