@@ -67,7 +67,7 @@ struct MessageSectionCacheTests {
         #expect(cache.section(thread: "a", message: message.id, inputs: inputs) == nil)
         #expect(cache.section(thread: "c", message: message.id, inputs: inputs)?.html == Array("<p>text</p>".utf8))
         var changed = inputs
-        changed.bodies[message.file] = "other text"
+        changed.stamps[message.file] = "another stamp"
         #expect(cache.section(thread: "c", message: message.id, inputs: changed) == nil)
     }
 

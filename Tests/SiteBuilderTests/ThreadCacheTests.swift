@@ -64,6 +64,85 @@ struct ThreadCacheTests {
         #expect(tree(inbox.workspace.site) == (try cold(inbox)))
     }
 
+    @Test("A new process starts from the saved thread: it decodes and verifies only the journal's new lines")
+    func savedBetweenProcesses() throws {
+        let inbox = try FixtureInbox.everyState()
+        let first = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try first.build()
+        try inbox.message("ops", "late", "One more thing.")
+        try first.build(changed: ["ops"])
+        try first.saveManifest()
+
+        try inbox.message("ops", "later", "And another.")
+        try inbox.sent("ops", "late")
+        let second = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        let report = try second.build(changed: ["ops"])
+        #expect(!report.full)
+        #expect(second.threads.threadsLoaded == 1)
+        #expect(second.threads.linesDecoded == 4, "detected and accepted for later, attempt and sent for late")
+        #expect(
+            second.threads.filesRead == 1, "later.md; the others' front matter was saved, their text is read to render")
+        #expect(tree(inbox.workspace.site) == (try cold(inbox)))
+
+        // And the next process starts from what the second one saved.
+        try second.saveManifest()
+        try inbox.message("ops", "last", "The last one.")
+        let third = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try third.build(changed: ["ops"])
+        #expect(third.threads.threadsLoaded == 1)
+        #expect(third.threads.linesDecoded == 2, "detected and accepted")
+        #expect(tree(inbox.workspace.site) == (try cold(inbox)))
+    }
+
+    @Test("A saved thread that is damaged, or another thread's, is ignored and read again")
+    func savedButWrong() throws {
+        let inbox = try FixtureInbox.everyState()
+        let first = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try first.build()
+        try inbox.message("ops", "late", "One more thing.")
+        try inbox.message("billing", "follow-up", "Any news on the invoice?")
+        try first.build(changed: ["ops", "billing"])
+        try first.saveManifest()
+        let folder = inbox.workspace.stateFolder + "/site-cache"
+        let saved = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        try #require(saved.count == 2)
+        // The second thread's copy where the first one's belongs, and the second cut short.
+        let (a, b) = (URL(fileURLWithPath: folder + "/" + saved[0]), URL(fileURLWithPath: folder + "/" + saved[1]))
+        let bytes = try Data(contentsOf: b)
+        try bytes.write(to: a)
+        try bytes.prefix(bytes.count / 2).write(to: b)
+
+        try inbox.message("ops", "later", "And another.")
+        try inbox.message("billing", "again", "Still waiting.")
+        let second = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try second.build(changed: ["ops", "billing"])
+        #expect(second.threads.threadsLoaded == 0)
+        #expect(tree(inbox.workspace.site) == (try cold(inbox)))
+        // Both are saved again, whole.
+        try second.saveManifest()
+        try inbox.message("ops", "last", "The last one.")
+        try inbox.message("billing", "last", "Closing this.")
+        let third = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try third.build(changed: ["ops", "billing"])
+        #expect(third.threads.threadsLoaded == 2)
+    }
+
+    @Test("A full build removes the saved copies of threads that are gone and of other themes")
+    func pruned() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        try inbox.message("ops", "late", "One more thing.")
+        try inbox.message("billing", "follow-up", "Any news on the invoice?")
+        try build.build(changed: ["ops", "billing"])
+        try build.saveManifest()
+        let folder = inbox.workspace.stateFolder + "/site-cache"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder + "/left-by-another-theme.json"))
+        try FileManager.default.removeItem(atPath: inbox.workspace.threadFolder("billing"))
+        try build.build()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1, "ops only")
+    }
+
     @Test("Only the most recently read threads are kept")
     func bounded() throws {
         let inbox = try FixtureInbox.everyState()

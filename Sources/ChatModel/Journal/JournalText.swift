@@ -53,9 +53,17 @@ public struct JournalText: Sendable {
     /// Checks `entries`, the lines of a file from line `entries.startIndex + 1` on, given the hash of
     /// the line before them (for verifying only what was appended since the last check).
     public static func verifyChain(_ entries: ArraySlice<JournalEntry>, after previousHash: String) -> FormatError? {
+        verifyChain(entries, after: previousHash, firstLine: entries.startIndex + 1)
+    }
+
+    /// Checks `entries`, the lines of a file from line `firstLine` (1-based) on, given the hash of the
+    /// line before them.
+    public static func verifyChain(
+        _ entries: some Collection<JournalEntry>, after previousHash: String, firstLine: Int
+    ) -> FormatError? {
         var prev = previousHash
-        for (index, entry) in zip(entries.indices, entries) {
-            let line = index + 1
+        for (offset, entry) in entries.enumerated() {
+            let line = firstLine + offset
             guard entry.seq == line else {
                 return FormatError(
                     .journal, "seq is \(entry.seq) but this is line \(line): a line was dropped, inserted or reordered",

@@ -39,8 +39,9 @@ public final class SiteBuild {
     var auditSpillThreshold = AuditSpool.defaultSpillThreshold
     /// Message sections rendered by earlier incremental builds, reused while their inputs are unchanged.
     let messageSections = MessageSectionCache()
-    /// Threads as incremental builds read them, extended by their new journal lines and files.
-    let threads = ThreadCache()
+    /// Threads as incremental builds read them, extended by their new journal lines and files; kept
+    /// in memory and in `.letterbox/site-cache/`.
+    let threads: ThreadCache
     /// Each thread's entry in `api/chat/threads.json` and the chain table's row of each journal, with
     /// what they were rendered from, so a build renders only those of threads that changed.
     var apiItems: [String: (summary: ThreadSummary, bytes: [UInt8])] = [:]
@@ -68,6 +69,10 @@ public final class SiteBuild {
         self.site = site ?? workspace.site
         self.theme = try Theme.load(overrides: workspace.theme, compiled: compiledTheme)
         self.logger = logger
+        threads = ThreadCache(
+            folder: workspace.stateFolder + "/site-cache",
+            key: SHA256Hex.digest(
+                "\(Self.version)\u{0}\(theme.fingerprint)\u{0}\(compiledTheme)\u{0}\(workspace.config.title)"))
     }
 
     /// The banner every page carries while the runtime is degraded or refuses the token (from the
@@ -158,6 +163,7 @@ public final class SiteBuild {
             try FileSystem.rename(staging, site)
         }
         plan.manifest.outputs = sink.hashes
+        threads.prune(keeping: plan.threadIDs)
         let report = BuildReport(
             full: true, threadsRendered: plan.rendered.count, threadsTotal: plan.threadIDs.count,
             pagesWritten: sink.written,
@@ -165,9 +171,11 @@ public final class SiteBuild {
         return (plan, report)
     }
 
-    /// Saves the manifest, if a build changed it. The CLI saves after every build; the daemon saves
-    /// on a timer and at shutdown, keeping encoding off the per-message path.
+    /// Saves the manifest, if a build changed it, and the threads incremental builds read since the
+    /// last save (the thread cache). The CLI saves after every build; the daemon saves on a timer and
+    /// at shutdown, keeping encoding off the per-message path.
     public func saveManifest() throws {
+        threads.save()
         guard manifestDirty, let manifest else { return }
         try manifest.save(site: site, workspace: workspace)
         manifestDirty = false

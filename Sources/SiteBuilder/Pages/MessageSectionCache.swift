@@ -16,8 +16,9 @@ final class MessageSectionCache {
         var message: MessageState
         var runs: [RunState]
         var fields: [String: FrontMatterValue]
-        /// The Markdown of every file the section shows, by file name (absent: the file is missing).
-        var bodies: [String: String]
+        /// The change stamp (inode, size, nanosecond mtime) of every file the section shows, by file
+        /// name (absent: the file is missing): the same test the build uses to find changed threads.
+        var stamps: [String: String]
     }
 
     /// One rendered section: the message's view (the feeds read it), its HTML, the search index's text

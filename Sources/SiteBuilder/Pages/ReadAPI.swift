@@ -83,16 +83,10 @@ enum ReadAPI {
     static func messages(_ content: ThreadContent, views: [MessageView], fragments: [Fragments]? = nil) -> [UInt8] {
         let snapshot = content.snapshot
         let thread = snapshot.id
-        var lastSeq: [String: Int] = [:]
-        var lastTime: [String: Timestamp] = [:]
-        for entry in snapshot.entries {
-            guard let anchor = AuditPages.anchor(for: entry.event) else { continue }
-            lastSeq[anchor] = entry.seq
-            lastTime[anchor] = entry.ts
-        }
-        var unseen = snapshot.entries.count
+        let anchors = content.journal.anchors
+        var unseen = content.journal.lines
         func seq(_ anchor: String) -> Int {
-            if let known = lastSeq[anchor] { return known }
+            if let known = anchors[anchor]?.seq { return known }
             unseen += 1
             return unseen
         }
@@ -101,7 +95,7 @@ enum ReadAPI {
         for (index, (message, view)) in zip(snapshot.state.messages, views).enumerated() {
             let kept = fragments?[index]
             let messageSeq = seq(message.id)
-            let updated = lastTime[message.id] ?? message.detectedAt
+            let updated = anchors[message.id]?.at ?? message.detectedAt
             let status: String
             switch message.delivery {
             case .sent, .replied: status = "accepted"
@@ -158,7 +152,7 @@ enum ReadAPI {
                 })
             for (run, runView) in zip(snapshot.state.runs(of: message), view.runs) {
                 let runSeq = seq(runView.id)
-                let runUpdated = lastTime[runView.id] ?? run.endedAt ?? run.startedAt
+                let runUpdated = anchors[runView.id]?.at ?? run.endedAt ?? run.startedAt
                 let status: String
                 switch run.status {
                 case .streaming, .awaitingApproval: status = "in_progress"
@@ -194,7 +188,7 @@ enum ReadAPI {
                 for call in run.toolCalls {
                     let id = String(call.file.dropLast(3))
                     let callSeq = seq(id)
-                    let callUpdated = lastTime[id] ?? call.at
+                    let callUpdated = anchors[id]?.at ?? call.at
                     items.append(
                         Item(seq: callSeq, id: id, updated: callUpdated, fragments: kept) { j in
                             let body = content.bodies[call.file] ?? ""
@@ -221,7 +215,7 @@ enum ReadAPI {
                 }
                 for approval in run.approvals {
                     let approvalSeq = seq(approval.id)
-                    let approvalUpdated = lastTime[approval.id] ?? approval.requestedAt
+                    let approvalUpdated = anchors[approval.id]?.at ?? approval.requestedAt
                     let decided = approval.answer.map { answer in
                         switch answer.decision {
                         case .approve, .edit, .respond: "approved"

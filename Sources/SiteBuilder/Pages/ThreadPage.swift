@@ -9,6 +9,16 @@ struct ThreadPage {
     let renderer: MarkdownRenderer
     let strings: [String: String]
     let siteTitle: String
+    /// Each file's change stamp, by name: a section is reused while the files it shows keep theirs.
+    let stamps: [String: String]
+
+    init(content: ThreadContent, renderer: MarkdownRenderer, strings: [String: String], siteTitle: String) {
+        self.content = content
+        self.renderer = renderer
+        self.strings = strings
+        self.siteTitle = siteTitle
+        stamps = Dictionary(content.snapshot.files.map { ($0.name, $0.stamp) }, uniquingKeysWith: { a, _ in a })
+    }
 
     var state: ThreadState { content.snapshot.state }
 
@@ -71,10 +81,10 @@ struct ThreadPage {
             files += run.toolCalls.map(\.file)
             files += run.approvals.map(\.file)
         }
-        var bodies: [String: String] = [:]
-        for file in files { bodies[file] = content.bodies[file] }
+        var stamps: [String: String] = [:]
+        for file in files { stamps[file] = self.stamps[file] }
         return MessageSectionCache.Inputs(
-            message: message, runs: runs, fields: content.fields[message.file] ?? [:], bodies: bodies)
+            message: message, runs: runs, fields: content.fields[message.file] ?? [:], stamps: stamps)
     }
 
     func message(_ message: MessageState) -> MessageView {

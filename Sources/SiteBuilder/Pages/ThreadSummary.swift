@@ -48,7 +48,7 @@ struct ThreadSummary: Codable, Sendable, Hashable {
         messageCount = state.messages.count
         let newestFile = snapshot.files.map(\.mtime).max()
         lastActivity = (state.lastActivity ?? newestFile).map(\.milliseconds)
-        createdAt = (snapshot.entries.first?.ts ?? snapshot.files.map(\.mtime).min()).map(\.milliseconds)
+        createdAt = (content.journal.firstAt ?? snapshot.files.map(\.mtime).min()).map(\.milliseconds)
         let lastOperator = state.messages.filter { $0.origin == .operator }.map(\.detectedAt).max()
         let lastReply = state.runs.values.filter { $0.status == .complete }.compactMap(\.endedAt).max()
         unreadReply = lastReply.map { reply in lastOperator.map { reply > $0 } ?? true } ?? false
