@@ -27,6 +27,8 @@ final class BuildPlan {
     var threadIDs: [String] = []
     var rejectedRoot: [(name: String, reason: String)] = []
     var rendered: [String] = []
+    /// Folder listings taken to decide what to render, kept so that each is read once.
+    private var listed: [String: [DiskFile]] = [:]
 
     var theme: Theme { build.theme }
     var strings: [String: String] { build.theme.strings }
@@ -129,10 +131,28 @@ final class BuildPlan {
     /// all) whose folder listing no longer matches the one they were built from.
     ///
     /// Listing is a `stat` per file (100,000 in a 100k-message inbox) and most of a build with nothing
-    /// new, so the folders are listed on every core at once; nothing else here touches shared state.
+    /// new, so without a hint the folders are listed on every core at once (nothing else here touches
+    /// shared state), by stamp only; with one, each hinted folder is listed once and kept in `listed`.
     func threadsToRender(changed: Set<String>?) throws -> [String] {
         let toCheck = threadIDs.indices.filter {
             manifest.threads.index(forKey: threadIDs[$0]) != nil && changed?.contains(threadIDs[$0]) != false
+        }
+        if changed != nil {
+            // The daemon's hint: a few threads, each listed once, and the listing kept for reading it.
+            var toRender: [String] = []
+            for (index, id) in threadIDs.enumerated() {
+                guard let record = manifest.threads.index(forKey: id) else {
+                    toRender.append(id)
+                    continue
+                }
+                guard toCheck.contains(index) else { continue }
+                let files = try InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox)
+                if InboxReader.listingStamp(of: files) != manifest.threads.values[record].fingerprint {
+                    listed[id] = files
+                    toRender.append(id)
+                }
+            }
+            return toRender
         }
         var stamps = [Result<String, StoreError>?](repeating: nil, count: threadIDs.count)
         let lanes = min(ProcessInfo.processInfo.activeProcessorCount, max(1, toCheck.count / 64))
@@ -182,7 +202,8 @@ final class BuildPlan {
                 ? ThreadContent.read(id, workspace: workspace)
                 : build.threads.read(
                     id, workspace: workspace,
-                    files: InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox),
+                    files: listed.removeValue(forKey: id)
+                        ?? InboxReader.listThreadFiles(workspace.threadFolder(id), inbox: workspace.inbox),
                     needing: old?.journal.lines ?? 0)
             let output = try renderThread(content, into: sink)
             if let old, old.feedEntries > output.feed.count {
