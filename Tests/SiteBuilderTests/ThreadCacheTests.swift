@@ -143,6 +143,22 @@ struct ThreadCacheTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1, "ops only")
     }
 
+    @Test("A thread kept further than the lines a build asks for (a failed build was undone) is read whole")
+    func aheadOfTheManifest() throws {
+        let inbox = try FixtureInbox.everyState()
+        let cache = ThreadCache()
+        func files() throws -> [DiskFile] {
+            try InboxReader.listThreadFiles(inbox.workspace.threadFolder("ops"), inbox: inbox.workspace.inbox)
+        }
+        let first = try cache.read("ops", workspace: inbox.workspace, files: files())
+        try inbox.message("ops", "late", "One more thing.")
+        let before = cache.linesDecoded
+        let next = try cache.read("ops", workspace: inbox.workspace, files: files(), needing: first.journal.lines)
+        #expect(cache.linesDecoded - before == 2 && next.tailStart == first.journal.lines, "built on")
+        let again = try cache.read("ops", workspace: inbox.workspace, files: files(), needing: first.journal.lines)
+        #expect(again.tailStart == 0 && again.tail.count == again.journal.lines, "read whole")
+    }
+
     @Test("Only the most recently read threads are kept")
     func bounded() throws {
         let inbox = try FixtureInbox.everyState()

@@ -102,7 +102,8 @@ struct JournalSummary: Hashable {
 }
 
 /// The Markdown bodies of a thread's files, by name: those read with the folder, and the others read
-/// from disk when a page first needs them (the thread cache keeps rendered sections, not every text).
+/// from disk when a page first needs them (a thread from the cache on disk has its files' stamps and
+/// front matter, not their text, and a section kept in memory needs none).
 final class FileTexts {
     private var texts: [String: String] = [:]
     /// Names that may be read on demand, with the front matter schema to strip.
