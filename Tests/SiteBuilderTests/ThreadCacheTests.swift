@@ -52,6 +52,21 @@ struct ThreadCacheTests {
         #expect(tree(inbox.workspace.site) == (try cold(inbox)))
     }
 
+    @Test("A journal cut back to fewer lines than the last build saw (a git reset) rebuilds the site, not crash")
+    func shorterJournal() throws {
+        let inbox = try FixtureInbox.everyState()
+        let build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        let path = inbox.workspace.journalPath(thread: "ops")
+        let earlier = try Data(contentsOf: URL(fileURLWithPath: path))
+        try inbox.message("ops", "late", "One more thing.")
+        try build.build(changed: ["ops"])
+        // The message's file stays; the lines about it go, as when a reset drops the daemon's commit.
+        try earlier.write(to: URL(fileURLWithPath: path))
+        try build.build(changed: ["ops"])
+        #expect(tree(inbox.workspace.site) == (try cold(inbox)))
+    }
+
     @Test("A file rewritten in place is read again")
     func rewrittenFile() throws {
         let inbox = try FixtureInbox.everyState()

@@ -214,11 +214,16 @@ final class BuildPlan {
             var start = 0
             if let old {
                 let known = old.journal
+                // A journal shorter than at the last build (a `git reset`) was rewritten; only a longer
+                // or equal one has the line the last build ended on.
+                guard content.journal.lines >= known.lines else {
+                    throw NeedsFullBuild(reason: "the journal of thread \(id) is shorter than at the last build")
+                }
                 let before =
                     known.lines == content.tailStart
                     ? content.tailAfter
                     : known.lines > content.tailStart ? content.tail[known.lines - 1 - content.tailStart].hash : nil
-                guard content.journal.lines >= known.lines, known.lines == 0 || before == known.lastHash else {
+                guard known.lines == 0 || before == known.lastHash else {
                     throw NeedsFullBuild(reason: "the journal of thread \(id) was rewritten")
                 }
                 start = known.lines
