@@ -116,6 +116,27 @@ struct DecisionTests {
         #expect(status(sim) == "rejected")
     }
 
+    @Test("Reject, then the run ends: the tool call's not-run record is on disk before the line that ends the run")
+    func rejectedToolCallRecordBeforeRunEnds() throws {
+        let sim = Simulation(capabilities: Simulation.controlPlane)
+        sim.save("ops", "hello.md", "Restart the backup")
+        sim.advance(100)
+        sim.accept("ops", "hello", attempt: 1)
+        sim.update(
+            "ops", "hello.run-1",
+            .toolCall(ToolCallUpdate(id: "call-1", name: "restart_service", arguments: #"{"host":"db-1"}"#)))
+        sim.update("ops", "hello.run-1", .approval(Self.toolCall()))
+        decide(sim, tick: "Reject", note: "db-1 is the primary")
+        _ = sim.takeJobs()
+        sim.update("ops", "hello.run-1", .text("Not restarted."))
+        sim.update("ops", "hello.run-1", .finished(.complete(usage: nil)))
+        #expect(sim.text("ops", "hello.reply.tool-1.md").contains("Not run: the operator rejected it"))
+        let record = try #require(
+            sim.steps.lastIndex(of: .file("ops", "hello.reply.tool-1.md", .replaceDurably)))
+        let completed = try #require(sim.steps.firstIndex(of: .line("ops", "reply_completed")))
+        #expect(record < completed)
+    }
+
     @Test("Respond is never offered for a tool call, even when the runtime lists it")
     func respondRefusedForToolCall() throws {
         var request = Self.toolCall()

@@ -150,13 +150,15 @@ extension InboxMachine {
                     decided?.expired == true ? "the request expired and was cancelled" : "the operator cancelled it"
                 default: "the run ended before it ran"
                 }
-            writeToolRecord(book, active, call, file: file, status: "not-run", create: false, notRun: why)
+            // Like the final reply, on disk before the line that says the run ended.
+            writeToolRecord(
+                book, active, call, file: file, status: "not-run", create: false, notRun: why, beforeLines: true)
         }
     }
 
     private func writeToolRecord(
         _ book: ThreadMachine, _ active: ActiveRun, _ call: ToolCallUpdate, file: String, status: String, create: Bool,
-        notRun: String? = nil
+        notRun: String? = nil, beforeLines: Bool = false
     ) {
         let document = DaemonFile(
             id: String(file.dropLast(3)), role: .tool, agent: active.agent, inReplyTo: active.message, run: active.run,
@@ -167,7 +169,7 @@ extension InboxMachine {
         let mode: FileWrite.Mode =
             create ? (call.result == nil && status == "pending" ? .create : .createDurably) : .replaceDurably
         let bytes = Array(document.text.utf8)
-        writeFile(book, file, bytes, mode)
+        writeFile(book, file, bytes, mode, beforeLines: beforeLines)
         book.knownFiles.insert(file)
         remember(book, file, bytes: bytes)
     }

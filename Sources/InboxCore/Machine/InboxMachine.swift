@@ -275,8 +275,9 @@ public final class InboxMachine {
     }
 
     /// Writes a daemon file. A new name goes after the journal lines of its batch; a new version of a
-    /// file that exists goes before them when `beforeLines` (a final reply before the line that says the
-    /// run ended; a new batch starts first if the file is only being created in this one).
+    /// file that exists goes before them when `beforeLines` (a final reply, and its tool calls that never
+    /// ran, before the line that says the run ended; a new batch starts first if the file is only being
+    /// created in this one).
     func writeFile(
         _ book: ThreadMachine, _ file: String, _ bytes: [UInt8], _ mode: FileWrite.Mode, beforeLines: Bool = false
     ) {
