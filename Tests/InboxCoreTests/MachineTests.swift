@@ -445,6 +445,21 @@ struct MachineTests {
         #expect(try sim.state().rejected["x.reply.md"]?.reason.contains("reserved") == true)
     }
 
+    @Test("A rescan passes over a thread let go of while its listing stamp is the same, and reads it when not")
+    func rescanIdleThread() throws {
+        let sim = Simulation()
+        sim.save("ops", "notes.draft.md", "A draft")
+        sim.crash()  // the catch-up reads ops and lets it go: nothing is pending
+        #expect(sim.machine.isIdle("ops"))
+        let root = [RootItem(name: "ops", type: .directory)]
+        let stamp = InboxMachine.listingStamp(sim.load("ops").files)
+        let same = sim.machine.handle(.rescanned(root: root, listings: [:], idle: ["ops": stamp]), now: sim.now)
+        #expect(same.loads.isEmpty && sim.machine.isIdle("ops"))
+        let changed = sim.machine.handle(
+            .rescanned(root: root, listings: [:], idle: ["ops": "another stamp"]), now: sim.now)
+        #expect(changed.loads.map(\.thread) == ["ops"])
+    }
+
     // MARK: Recovery
 
     @Test("Crash during an attempt: a rebuilt machine closes it and retries with the same key")

@@ -120,12 +120,12 @@ extension InboxMachine {
 
     /// The inbox root and the thread folders, listed again: new and changed threads are looked at,
     /// idle ones whose listing did not change are left alone, and quiet ones let go of.
-    func rescanned(root: [RootItem]?, listings: [String: [DiskFile]]) {
+    func rescanned(root: [RootItem]?, listings: [String: [DiskFile]], idle listedIdle: [String: String]) {
         for item in root ?? [] {
             switch FileClassifier.classifyRoot(item.name, type: item.type) {
             case let .thread(id):
                 if threads[id] == nil, loading[id] == nil {
-                    if let stamp = idle[id], let files = listings[id], Self.listingStamp(files) == stamp { continue }
+                    if let stamp = idle[id], listedIdle[id] ?? listings[id].map(Self.listingStamp) == stamp { continue }
                     // Not read yet: the catch-up reads it.
                     if idle[id] == nil, listings[id] == nil, unloaded.contains(id) { continue }
                     _ = book(id)

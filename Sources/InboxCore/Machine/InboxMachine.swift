@@ -150,7 +150,7 @@ public final class InboxMachine {
         case let .threadLoaded(load): loaded(load)
         case let .threadUnreadable(thread, reason): unreadable(thread, reason: reason)
         case let .filesRead(thread, reads): filesRead(thread, reads)
-        case let .rescanned(root, listings): rescanned(root: root, listings: listings)
+        case let .rescanned(root, listings, idle): rescanned(root: root, listings: listings, idle: idle)
         case let .outcome(outcome): handle(outcome)
         case .tick: tick()
         case .syncDue: requestSync()

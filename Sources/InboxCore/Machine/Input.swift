@@ -17,8 +17,9 @@ public enum Input: Sendable {
     /// Files read as `Effects.reads` asked.
     case filesRead(thread: String, [FileRead])
     /// Thread folders listed again, with the inbox root (the periodic rescan, an inotify overflow) or
-    /// without it (`Effects.listings`).
-    case rescanned(root: [RootItem]?, listings: [String: [DiskFile]])
+    /// without it (`Effects.listings`). Threads the machine let go of (`isIdle`) come as the
+    /// `listingStamp` of their files in `idle`, so a rescan of a large inbox never holds every listing.
+    case rescanned(root: [RootItem]?, listings: [String: [DiskFile]], idle: [String: String] = [:])
     /// A worker finished something, or a run moved.
     case outcome(Outcome)
     /// Time passed: timers that are due fire (settle windows, retries, reply snapshots).
