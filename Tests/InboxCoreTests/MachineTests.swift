@@ -462,6 +462,30 @@ struct MachineTests {
 
     // MARK: Recovery
 
+    @Test("A request the machine stopped waiting for (its thread was read again) writes no reply; its retry does")
+    func staleRunUpdates() throws {
+        let sim = Simulation()
+        deliver(sim)
+        // The journal is replaced under the daemon: the thread is read again and attempt 1 is closed, to be
+        // retried with the same key.
+        sim.feed(.journalReplaced(thread: "ops", load: sim.load("ops"), reason: "replaced by a git pull"))
+        sim.advance(1)
+        #expect(sim.lastSend()?.attempt == 2)
+        // Attempt 1's worker was past the POST: its acknowledgement and the run's updates still arrive.
+        sim.accept("ops", "hello", attempt: 1)
+        sim.update("ops", "hello.run-1", .text("Hi"))
+        sim.update("ops", "hello.run-1", .finished(.complete(usage: nil)))
+        #expect(sim.files["ops"]?["hello.reply.md"] == nil, "no reply file without its reply_started line")
+        #expect(!sim.events().contains("reply_started"))
+        // The retry's acknowledgement and updates record the run, in the first reply file.
+        sim.accept("ops", "hello", attempt: 2)
+        sim.update("ops", "hello.run-1", .text("Hi"))
+        sim.update("ops", "hello.run-1", .finished(.complete(usage: nil)))
+        #expect(try sim.state().message("hello")?.delivery == .replied)
+        #expect(try sim.state().runs["hello.run-1"]?.file == "hello.reply.md")
+        #expect(sim.text("ops", "hello.reply.md").contains("Hi"))
+    }
+
     @Test("Crash during an attempt: a rebuilt machine closes it and retries with the same key")
     func crashMidAttempt() throws {
         let sim = Simulation()

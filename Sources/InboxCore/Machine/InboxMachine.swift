@@ -281,6 +281,8 @@ public final class InboxMachine {
     func writeFile(
         _ book: ThreadMachine, _ file: String, _ bytes: [UInt8], _ mode: FileWrite.Mode, beforeLines: Bool = false
     ) {
+        // A stopped thread takes no lines (`append` refuses them), so none of the files they would name.
+        guard book.problem == nil else { return }
         let write = FileWrite(thread: book.id, file: file, bytes: bytes, mode: mode)
         switch mode {
         case .create, .createDurably:
