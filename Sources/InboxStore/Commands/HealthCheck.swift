@@ -1,4 +1,4 @@
-public import ChatModel
+import ChatModel
 
 /// What `letterbox status --check` tells a monitor: a level (its exit code) and one line saying why.
 ///
