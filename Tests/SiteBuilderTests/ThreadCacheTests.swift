@@ -1,6 +1,7 @@
 import ChatModel
 import Foundation
 import InboxStore
+import LetterboxTestSupport
 import Logging
 import Testing
 
@@ -65,6 +66,54 @@ struct ThreadCacheTests {
         try earlier.write(to: URL(fileURLWithPath: path))
         try build.build(changed: ["ops"])
         #expect(tree(inbox.workspace.site) == (try cold(inbox)))
+    }
+
+    @Test(
+        "Seeded history changes (new messages, resets, edits, removed files, new processes): every build equals a cold one"
+    )
+    func seededHistory() throws {
+        let inbox = try FixtureInbox.everyState()
+        var random = SplitMix64(seed: Soak.seed)
+        var build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+        try build.build()
+        let threads = ["ops", "billing", "writing", "approvals"]
+        var done: [String] = []
+        for round in 0..<Soak.tier(short: 24, long: 200) {
+            let thread = threads.randomElement(using: &random) ?? "ops"
+            let path = inbox.workspace.journalPath(thread: thread)
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count
+            switch Int.random(in: 0..<5, using: &random) {
+            case 0:
+                try inbox.message(thread, "m\(round)", "Message \(round).")
+                if random.chance(0.5) {
+                    try inbox.sent(thread, "m\(round)")
+                    try inbox.reply(thread, to: "m\(round)", text: "Reply \(round).")
+                }
+                done.append("message in \(thread)")
+            case 1:
+                let keep = Int.random(in: 1...lines, using: &random)
+                try inbox.cutJournal(thread, toLines: keep)
+                done.append("\(thread) journal cut from \(lines) to \(keep) lines")
+            case 2:
+                let files = try FileManager.default.contentsOfDirectory(atPath: inbox.workspace.threadFolder(thread))
+                    .filter { $0.hasSuffix(".md") && $0 != "thread.md" }.sorted()
+                let file = files.randomElement(using: &random) ?? "thread.md"
+                try inbox.write(thread, file, "Rewritten in round \(round).")
+                done.append("\(thread)/\(file) rewritten")
+            case 3:
+                let files = try FileManager.default.contentsOfDirectory(atPath: inbox.workspace.threadFolder(thread))
+                    .filter { $0.contains(".reply") }.sorted()
+                if let file = files.randomElement(using: &random) {
+                    try FileManager.default.removeItem(atPath: inbox.workspace.threadFolder(thread) + "/" + file)
+                    done.append("\(thread)/\(file) removed")
+                }
+            default:
+                build = try SiteBuild(workspace: inbox.workspace, logger: logger)
+                done.append("a new process")
+            }
+            try build.build(changed: [thread])
+            #expect(tree(inbox.workspace.site) == (try cold(inbox)), "after: \(done)")
+        }
     }
 
     @Test("A file rewritten in place is read again")

@@ -54,6 +54,17 @@ final class FixtureInbox {
         try journals[key]?.append(events.map { (tick(), $0.0, $0.1) })
     }
 
+    /// Cuts `thread`'s journal back to its first `lines` lines, as a `git reset` that drops the daemon's
+    /// last commits does; later lines chain on from there.
+    func cutJournal(_ thread: String, toLines lines: Int) throws {
+        let path = workspace.journalPath(thread: thread)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let ends = bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }
+        let keep = lines == 0 ? 0 : ends[min(lines, ends.count) - 1] + 1
+        try Data(bytes[..<keep]).write(to: URL(fileURLWithPath: path))
+        journals[thread] = nil
+    }
+
     // MARK: Scenarios
 
     /// An operator message, detected and accepted.
