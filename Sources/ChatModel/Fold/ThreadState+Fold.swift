@@ -126,9 +126,8 @@ extension ThreadState {
             guard runs[run] == nil else { throw fail("run '\(run)' already started") }
             guard activeRun == nil else { throw fail("run '\(activeRun?.id ?? "")' is still in flight") }
             try updateMessage(id, fail) { message throws(FormatError) in
-                switch message.delivery {
-                case .sent, .replied: break
-                default: throw fail("message '\(id)' is \(message.delivery.name), not sent")
+                guard message.delivery.acceptsReply else {
+                    throw fail("message '\(id)' is \(message.delivery.name), not sent")
                 }
                 message.runs.append(run)
                 message.regeneratePending = false

@@ -24,6 +24,15 @@ public enum DeliveryState: Sendable, Hashable {
         case .failed: "failed"
         }
     }
+
+    /// Whether a message in this state can take a `reply_started` line: the runtime acknowledged it
+    /// (`sent`), or it was answered and a regenerate starts another reply (`replied`).
+    public var acceptsReply: Bool {
+        switch self {
+        case .sent, .replied: true
+        case .queued, .sending, .retrying, .failed: false
+        }
+    }
 }
 
 /// The state of one run (a reply being produced).

@@ -14,9 +14,7 @@ extension InboxMachine {
         // message the journal has as sent (or replied, for a regenerate). Updates that find it otherwise
         // come from a request the machine stopped waiting for (the thread was read again and the attempt
         // closed, to be retried with the same key): the retry's own updates record the run.
-        if active.file == nil, !(book.state.message(active.message).map(\.delivery).map(Self.canStartReply) ?? false) {
-            return
-        }
+        if active.file == nil, book.state.message(active.message)?.delivery.acceptsReply != true { return }
         if case .finished(let end) = update {
             finish(book, end: end)
             return
@@ -45,14 +43,6 @@ extension InboxMachine {
         }
         book.active = active
         if book.active?.dirty == true { flushReply(book, force: false) }
-    }
-
-    /// Whether a message in `delivery` can take a `reply_started` line (the fold's rule).
-    static func canStartReply(_ delivery: DeliveryState) -> Bool {
-        switch delivery {
-        case .sent, .replied: true
-        case .queued, .sending, .retrying, .failed: false
-        }
     }
 
     /// Journals `reply_started` and writes the first version of the reply file, once per run.
